@@ -1,0 +1,286 @@
+/**
+ * Bringing a local stack up and down: PostgreSQL with Supabase's role model, migrations
+ * applied by the real Supabase CLI, Vault secrets, and the background services (pg_net
+ * stand-in worker, TMDB stand-in, functions host).
+ */
+import postgres from "postgres";
+import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
+import {
+  clusterExists,
+  initCluster,
+  psqlFile,
+  serverRunning,
+  startServer,
+  stopServer,
+} from "./pg_cluster.ts";
+import { isAlive, portOpen, readPid, run, spawnDetached, stopDetached, waitFor } from "./procs.ts";
+import { dbUrl, type StackConfig, type StackInfo } from "./stack_config.ts";
+
+/** Prints a progress line. */
+export function step(msg: string): void {
+  console.error(`[stack] ${msg}`);
+}
+
+const DENO = () => `${Deno.execPath()}`;
+
+/** The background services of a stack, in start order. */
+export const SERVICES = ["pg_net_worker", "tmdb_standin", "functions_host"] as const;
+export type ServiceName = typeof SERVICES[number];
+
+/** Reads the TMDB settings a user configured in the functions env file (if any). */
+export async function userFunctionEnv(cfg: StackConfig): Promise<Record<string, string>> {
+  const file = `${cfg.root}/supabase/functions/.env`;
+  const env: Record<string, string> = {};
+  let text = "";
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    return env;
+  }
+  for (const line of text.split("\n")) {
+    const m = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/);
+    if (!m) continue;
+    env[m[1]] = m[2].replace(/^(['"])(.*)\1$/, "$2");
+  }
+  return env;
+}
+
+/** Builds the stack's info (URLs, keys) from its config and keys. */
+export async function stackInfo(cfg: StackConfig, keys: StackKeys): Promise<StackInfo> {
+  const user = cfg.name === "dev" ? await userFunctionEnv(cfg) : {};
+  const realToken = user.TMDB_API_TOKEN || null;
+  return {
+    name: cfg.name,
+    dbUrl: dbUrl(cfg, "postgres"),
+    adminDbUrl: dbUrl(cfg, "supabase_admin"),
+    functionsUrl: `http://127.0.0.1:${cfg.functionsPort}/functions/v1`,
+    projectUrl: `http://127.0.0.1:${cfg.functionsPort}`,
+    tmdbUrl: realToken
+      ? (user.TMDB_BASE_URL || "https://api.themoviedb.org/3")
+      : `http://127.0.0.1:${cfg.tmdbPort}/3`,
+    tmdbToken: realToken ?? keys.tmdbStandinToken,
+    tmdbIsStandin: !realToken,
+    serviceRoleKey: keys.serviceRoleKey,
+    anonKey: keys.anonKey,
+    secretKey: keys.secretKey,
+    publishableKey: keys.publishableKey,
+  };
+}
+
+/** Starts PostgreSQL (creating the cluster on first use) and bootstraps the role model. */
+export async function ensureDatabase(cfg: StackConfig): Promise<void> {
+  await Deno.mkdir(cfg.logDir, { recursive: true });
+  await Deno.mkdir(cfg.pidDir, { recursive: true });
+  if (!(await clusterExists(cfg))) {
+    step(`creating PostgreSQL 15 cluster in ${cfg.pgData}…`);
+    await initCluster(cfg);
+  }
+  if (await serverRunning(cfg)) {
+    step(`PostgreSQL already running on 127.0.0.1:${cfg.pgPort}`);
+  } else {
+    if (await portOpen(cfg.pgPort)) {
+      throw new Error(
+        `port ${cfg.pgPort} is in use by another program, so the ${cfg.name} stack's PostgreSQL ` +
+          `cannot start. Find it with \`ss -ltnp | grep ${cfg.pgPort}\` and stop it.`,
+      );
+    }
+    step(`starting PostgreSQL on 127.0.0.1:${cfg.pgPort}…`);
+    await startServer(cfg);
+  }
+  step("bootstrapping Supabase roles, auth, extensions, Vault (local/bootstrap)…");
+  const dir = `${cfg.root}/local/bootstrap`;
+  const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sql"))
+    .sort();
+  for (const f of files) await psqlFile(cfg, "supabase_admin", `${dir}/${f}`);
+}
+
+/** Applies pending migrations with the real Supabase CLI, as the `postgres` role. */
+export async function pushMigrations(cfg: StackConfig): Promise<string> {
+  step("applying migrations: supabase db push --db-url … (as postgres)…");
+  const res = await run(`${cfg.root}/node_modules/.bin/supabase`, [
+    "db",
+    "push",
+    "--db-url",
+    dbUrl(cfg, "postgres"),
+    "--yes",
+    "--include-all",
+  ], {
+    cwd: cfg.root,
+    env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
+    allowFail: true,
+  });
+  const out = (res.stdout + res.stderr).trim();
+  if (res.code !== 0) throw new Error(`supabase db push failed (exit ${res.code}):\n${out}`);
+  for (const line of out.split("\n")) {
+    if (/Applying migration|up to date/i.test(line)) step(`  ${line.trim()}`);
+  }
+  return out;
+}
+
+/** Stores `project_url` and `service_role_key` in Vault (create or update), as `postgres`. */
+export async function storeVaultSecrets(cfg: StackConfig, info: StackInfo): Promise<void> {
+  const sql = postgres(info.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (
+      const [name, value] of [["project_url", info.projectUrl], [
+        "service_role_key",
+        info.serviceRoleKey,
+      ]]
+    ) {
+      const [row] = await sql`select id from vault.decrypted_secrets where name = ${name}`;
+      if (row) {
+        await sql`select vault.update_secret(${row.id}::uuid, ${value}::text)`;
+      } else {
+        await sql`select vault.create_secret(${value}::text, ${name}::text, ${
+          "local stack (" + cfg.name + ")"
+        }::text)`;
+      }
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+function pidFile(cfg: StackConfig, s: ServiceName) {
+  return `${cfg.pidDir}/${s}.pid`;
+}
+
+/** Starts one background service unless it is already running. */
+export async function startService(
+  cfg: StackConfig,
+  info: StackInfo,
+  keys: StackKeys,
+  service: ServiceName,
+  extraArgs: string[] = [],
+): Promise<void> {
+  const pf = pidFile(cfg, service);
+  if (await readPid(pf)) return;
+  const logFile = `${cfg.logDir}/${service}.log`;
+  const base = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/root",
+  };
+  const denoDir = Deno.env.get("DENO_DIR");
+  if (denoDir) Object.assign(base, { DENO_DIR: denoDir });
+  const denoRun = [DENO(), "run", "--allow-all", "--quiet", "--config", `${cfg.root}/deno.json`];
+  let cmd: string[];
+  let env: Record<string, string> = base;
+  let ready: () => Promise<boolean>;
+  if (service === "pg_net_worker") {
+    cmd = [...denoRun, `${cfg.root}/local/pg_net_worker.ts`];
+    env = { ...base, PGNET_DB_URL: info.adminDbUrl };
+    ready = async () =>
+      (await Deno.readTextFile(logFile).catch(() => "")).includes("pg_net_worker_started");
+  } else if (service === "tmdb_standin") {
+    if (!info.tmdbIsStandin) return;
+    cmd = [
+      ...denoRun,
+      `${cfg.root}/local/tmdb_standin/server.ts`,
+      "--port",
+      String(cfg.tmdbPort),
+      "--token",
+      keys.tmdbStandinToken,
+      ...extraArgs,
+    ];
+    ready = () => portOpen(cfg.tmdbPort);
+  } else {
+    const envJson = `${cfg.dir}/functions_env.json`;
+    const fnEnv: Record<string, string> = {
+      SUPABASE_URL: info.projectUrl,
+      SUPABASE_DB_URL: info.dbUrl,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+    };
+    if (info.tmdbIsStandin) {
+      fnEnv.TMDB_BASE_URL = info.tmdbUrl;
+      fnEnv.TMDB_API_TOKEN = keys.tmdbStandinToken;
+    }
+    await Deno.writeTextFile(envJson, JSON.stringify(fnEnv), { mode: 0o600 });
+    cmd = [
+      ...denoRun,
+      `${cfg.root}/local/functions_host.ts`,
+      "--port",
+      String(cfg.functionsPort),
+      "--functions-dir",
+      `${cfg.root}/supabase/functions`,
+      "--env-json",
+      envJson,
+      ...(cfg.name === "dev" ? ["--env-file", `${cfg.root}/supabase/functions/.env`] : []),
+      ...extraArgs,
+    ];
+    ready = () => portOpen(cfg.functionsPort);
+  }
+  if (service !== "pg_net_worker") {
+    const port = service === "tmdb_standin" ? cfg.tmdbPort : cfg.functionsPort;
+    if (await portOpen(port)) {
+      throw new Error(
+        `port ${port} is in use by another program, so ${service} cannot start. ` +
+          `Find it with \`ss -ltnp | grep ${port}\` and stop it (or \`npm stop\`).`,
+      );
+    }
+  }
+  step(`starting ${service}…`);
+  const pid = await spawnDetached(cmd, { pidFile: pf, logFile, env, cwd: cfg.root });
+  await waitFor(
+    async () => {
+      if (!isAlive(pid)) {
+        const tail = (await Deno.readTextFile(logFile).catch(() => "")).split("\n").slice(-20).join(
+          "\n",
+        );
+        throw new Error(`${service} exited during start. Last lines of ${logFile}:\n${tail}`);
+      }
+      return await ready();
+    },
+    `${service} did not become ready within 60 s; see ${logFile}`,
+    60_000,
+  );
+}
+
+/** Stops one background service. */
+export function stopService(cfg: StackConfig, service: ServiceName): Promise<boolean> {
+  return stopDetached(pidFile(cfg, service));
+}
+
+/** Brings the whole stack up (idempotent) and returns its info. */
+export async function up(
+  cfg: StackConfig,
+  opts: { tmdbArgs?: string[]; functionsArgs?: string[] } = {},
+): Promise<StackInfo> {
+  await ensureDatabase(cfg);
+  const keys = await loadOrCreateKeys(cfg.keysFile);
+  const info = await stackInfo(cfg, keys);
+  await pushMigrations(cfg);
+  await storeVaultSecrets(cfg, info);
+  await Deno.writeTextFile(cfg.infoFile, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  await startService(cfg, info, keys, "pg_net_worker");
+  await startService(cfg, info, keys, "tmdb_standin", opts.tmdbArgs);
+  await startService(cfg, info, keys, "functions_host", opts.functionsArgs);
+  return info;
+}
+
+/** Stops every process of the stack and checks the ports are free. */
+export async function down(cfg: StackConfig): Promise<void> {
+  for (const s of [...SERVICES].reverse()) {
+    if (await stopService(cfg, s)) step(`stopped ${s}`);
+  }
+  if (await serverRunning(cfg)) {
+    await stopServer(cfg);
+    step("stopped PostgreSQL");
+  }
+  for (const port of [cfg.pgPort, cfg.functionsPort, cfg.tmdbPort]) {
+    await waitFor(
+      async () => !(await portOpen(port)),
+      `port ${port} is still in use after stopping`,
+      10_000,
+    );
+  }
+}
+
+/** Stops the stack and deletes its data folder. */
+export async function reset(cfg: StackConfig): Promise<void> {
+  await down(cfg);
+  await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+  step(`removed ${cfg.dir}`);
+}

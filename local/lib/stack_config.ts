@@ -1,0 +1,94 @@
+/**
+ * Where a local stack lives and which ports it uses. Three stacks can coexist on one
+ * machine: `dev` (npm start), `test` (npm test, throwaway) and `bench` (npm run bench,
+ * throwaway). Each has its own data folder under `.stack/<name>/` (gitignored).
+ */
+
+/** Names of the local stacks. */
+export type StackName = "dev" | "test" | "bench" | "scratch" | "lifecycle";
+
+/** Everything a component needs to know about one local stack. */
+export interface StackConfig {
+  name: StackName;
+  /** Repository root (absolute). */
+  root: string;
+  /** `.stack/<name>` (absolute). */
+  dir: string;
+  pgData: string;
+  logDir: string;
+  pidDir: string;
+  pgPort: number;
+  functionsPort: number;
+  tmdbPort: number;
+  /** File with the generated keys (mode 0600). */
+  keysFile: string;
+  /** Machine-readable description of the running stack, read by tests and tools. */
+  infoFile: string;
+}
+
+const PORTS: Record<StackName, { pg: number; functions: number; tmdb: number }> = {
+  dev: { pg: 54322, functions: 54321, tmdb: 54329 },
+  test: { pg: 55322, functions: 55321, tmdb: 55329 },
+  bench: { pg: 56322, functions: 56321, tmdb: 56329 },
+  scratch: { pg: 57322, functions: 57321, tmdb: 57329 },
+  lifecycle: { pg: 58322, functions: 58321, tmdb: 58329 },
+};
+
+/** Repository root, derived from this file's location (local/lib/). */
+export const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Builds the configuration of the named stack. */
+export function stackConfig(name: StackName, root = REPO_ROOT): StackConfig {
+  const ports = PORTS[name];
+  if (!ports) {
+    throw new Error(
+      `unknown stack "${name}": expected one of dev, test, bench, scratch, lifecycle`,
+    );
+  }
+  const dir = `${root}/.stack/${name}`;
+  return {
+    name,
+    root,
+    dir,
+    pgData: `${dir}/pgdata`,
+    logDir: `${dir}/logs`,
+    pidDir: `${dir}/run`,
+    pgPort: ports.pg,
+    functionsPort: ports.functions,
+    tmdbPort: ports.tmdb,
+    keysFile: `${dir}/keys.json`,
+    infoFile: `${dir}/stack.json`,
+  };
+}
+
+/** Connection URL for a role of the stack's database (local passwords are Supabase's defaults). */
+export function dbUrl(cfg: StackConfig, role: "postgres" | "supabase_admin" = "postgres"): string {
+  return `postgresql://${role}:postgres@127.0.0.1:${cfg.pgPort}/postgres`;
+}
+
+/** What `stack.json` holds: everything a test needs to reach a running stack. */
+export interface StackInfo {
+  name: StackName;
+  dbUrl: string;
+  adminDbUrl: string;
+  functionsUrl: string;
+  projectUrl: string;
+  tmdbUrl: string;
+  tmdbToken: string | null;
+  tmdbIsStandin: boolean;
+  serviceRoleKey: string;
+  anonKey: string;
+  secretKey: string;
+  publishableKey: string;
+}
+
+/** Reads the info file of a running stack (written by `stack.ts start`). */
+export async function readStackInfo(path: string): Promise<StackInfo> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as StackInfo;
+  } catch (e) {
+    throw new Error(
+      `cannot read stack info ${path}: ${(e as Error).message}. Start the stack first (npm start).`,
+    );
+  }
+}

@@ -184,7 +184,12 @@ export async function runAllTests(args: string[]): Promise<number> {
       step("suite deno: deno test (unit tests + integration tests against the test stack)");
       const testArgs = ["test", "--allow-all", "--quiet"];
       if (filter) testArgs.push("--filter", filter);
-      const env: Record<string, string> = stackUp ? { STACK_INFO: cfg.infoFile } : {};
+      const env: Record<string, string> = stackUp
+        ? {
+          STACK_INFO: cfg.infoFile,
+          API_LOG_TEST_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres`,
+        }
+        : {};
       const { code, output } = await stream(DENO, testArgs, env);
       const c = countDenoTest(output) ?? { passed: 0, failed: 1 };
       if (code !== 0 && c.failed === 0) c.failed = 1;

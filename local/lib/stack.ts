@@ -207,7 +207,10 @@ export async function startService(
       `${cfg.root}/supabase/functions`,
       "--env-json",
       envJson,
-      ...(cfg.name === "dev" ? ["--env-file", `${cfg.root}/supabase/functions/.env`] : []),
+      // Only the dev stack reads the user's secrets file; throwaway stacks get none (a
+      // missing file is an empty one), so tests never pick up a real TMDB token.
+      "--env-file",
+      cfg.name === "dev" ? `${cfg.root}/supabase/functions/.env` : `${cfg.dir}/no-user-secrets.env`,
       ...extraArgs,
     ];
     ready = () => portOpen(cfg.functionsPort);

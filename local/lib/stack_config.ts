@@ -5,7 +5,7 @@
  */
 
 /** Names of the local stacks. */
-export type StackName = "dev" | "test" | "bench" | "scratch" | "lifecycle";
+export type StackName = "dev" | "test" | "bench" | "scratch" | "lifecycle" | "work";
 
 /** Everything a component needs to know about one local stack. */
 export interface StackConfig {
@@ -32,6 +32,7 @@ const PORTS: Record<StackName, { pg: number; functions: number; tmdb: number }> 
   bench: { pg: 56322, functions: 56321, tmdb: 56329 },
   scratch: { pg: 57322, functions: 57321, tmdb: 57329 },
   lifecycle: { pg: 58322, functions: 58321, tmdb: 58329 },
+  work: { pg: 59322, functions: 59321, tmdb: 59329 },
 };
 
 /** Repository root, derived from this file's location (local/lib/). */
@@ -42,7 +43,7 @@ export function stackConfig(name: StackName, root = REPO_ROOT): StackConfig {
   const ports = PORTS[name];
   if (!ports) {
     throw new Error(
-      `unknown stack "${name}": expected one of dev, test, bench, scratch, lifecycle`,
+      `unknown stack "${name}": expected one of dev, test, bench, scratch, lifecycle, work`,
     );
   }
   const dir = `${root}/.stack/${name}`;

@@ -173,15 +173,25 @@ export async function startService(
       (await Deno.readTextFile(logFile).catch(() => "")).includes("pg_net_worker_started");
   } else if (service === "tmdb_standin") {
     if (!info.tmdbIsStandin) return;
+    // The stand-in lays its synthetic release dates out around an anchor day: keep the
+    // stack's first start day so the catalog stays the same across restarts.
+    const anchorFile = `${cfg.dir}/tmdb_standin_anchor`;
+    let anchor = (await Deno.readTextFile(anchorFile).catch(() => "")).trim();
+    if (!anchor) {
+      anchor = new Date().toISOString().slice(0, 10);
+      await Deno.writeTextFile(anchorFile, anchor + "\n");
+    }
     cmd = [
       ...denoRun,
       `${cfg.root}/local/tmdb_standin/server.ts`,
       "--port",
       String(cfg.tmdbPort),
-      "--token",
-      keys.tmdbStandinToken,
+      "--anchor",
+      anchor,
+      "--quiet",
       ...extraArgs,
     ];
+    env = { ...base, TMDB_STANDIN_TOKEN: keys.tmdbStandinToken };
     ready = () => portOpen(cfg.tmdbPort);
   } else {
     const envJson = `${cfg.dir}/functions_env.json`;

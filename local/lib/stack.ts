@@ -188,7 +188,7 @@ export async function startService(
       String(cfg.tmdbPort),
       "--anchor",
       anchor,
-      "--quiet",
+      ...(cfg.name === "dev" ? [] : ["--quiet"]),
       ...extraArgs,
     ];
     env = { ...base, TMDB_STANDIN_TOKEN: keys.tmdbStandinToken };

@@ -1,0 +1,272 @@
+/**
+ * The HTTP boundary of every function: one error type ({@link HttpError}), one responder
+ * ({@link errorResponse}) that turns any thrown value into a JSON error body, and the checks
+ * every handler starts with ({@link requireMethod}, {@link readJsonBody}).
+ *
+ * Every error body is `{ error, message, request_id, details? }` where `error` is a
+ * snake_case code (`invalid_body`, `missing_api_key`, …). An error that is not an
+ * {@link HttpError} (a bug, a database outage) becomes a 500 `internal_error` whose message
+ * only points at the logs by request id; the exception itself is logged with secrets
+ * redacted and never echoed to the caller.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import { ConfigError } from "./config.ts";
+import { type Logger, redact, redactString } from "./logger.ts";
+
+/** An error that maps to an HTTP status and a JSON error body. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  /** HTTP status, e.g. 400. */
+  readonly status: number;
+  /** snake_case machine-readable code, e.g. `invalid_body`. */
+  readonly code: string;
+  /** Optional structured details for the body (must hold no secret). */
+  readonly details?: unknown;
+  /** Extra response headers, e.g. `Allow` on a 405. */
+  readonly headers?: Record<string, string>;
+
+  /** Creates an error answered as `status` with body `{ error: code, message, … }`. */
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    if (options.details !== undefined) this.details = options.details;
+    if (options.headers !== undefined) this.headers = options.headers;
+  }
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  /** snake_case code. */
+  error: string;
+  /** What went wrong, for a human. */
+  message: string;
+  /** The request id, to find the request's log lines. */
+  request_id: string;
+  /** Structured details, when there are any. */
+  details?: unknown;
+}
+
+/** A JSON response (`content-type: application/json; charset=utf-8`, default status 200). */
+export function jsonResponse(body: unknown, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { ...init, headers });
+}
+
+/** Options for {@link errorResponse}. */
+export interface ErrorResponseOptions {
+  /** The request id to put in the body and the log line. */
+  requestId: string;
+  /** Where unexpected errors (and 5xx `HttpError`s) are logged. */
+  logger?: Logger;
+  /** Secret values to remove from every message and logged field. */
+  secrets?: readonly string[];
+}
+
+/**
+ * Turns `error` into a JSON error response:
+ * - {@link HttpError} → its status, code, message (secret values redacted) and details;
+ * - {@link ConfigError} → 500 `misconfigured`, naming each bad variable and how to set it;
+ * - anything else → 500 `internal_error` pointing at the logs by request id. The error is
+ *   logged (event `unhandled_error`) with secrets redacted; its text is never in the body.
+ */
+export function errorResponse(error: unknown, options: ErrorResponseOptions): Response {
+  const { requestId, logger, secrets = [] } = options;
+  if (error instanceof HttpError) {
+    if (error.status >= 500) {
+      logger?.error("http_error", {
+        request_id: requestId,
+        status: error.status,
+        error: error.code,
+        message: error.message,
+      });
+    }
+    const body: ErrorBody = {
+      error: error.code,
+      message: redactString(error.message, secrets),
+      request_id: requestId,
+    };
+    if (error.details !== undefined) body.details = redact(error.details, secrets);
+    return jsonResponse(body, { status: error.status, headers: error.headers });
+  }
+  if (error instanceof ConfigError) {
+    logger?.error("misconfigured", {
+      request_id: requestId,
+      message: error.message,
+      variables: error.problems.map((p) => p.variable),
+    });
+    const body: ErrorBody = {
+      error: "misconfigured",
+      message: redactString(error.message, secrets),
+      request_id: requestId,
+    };
+    return jsonResponse(body, { status: 500 });
+  }
+  logger?.error("unhandled_error", {
+    request_id: requestId,
+    error: redact(error instanceof Error ? error : { value: String(error) }, secrets),
+  });
+  const body: ErrorBody = {
+    error: "internal_error",
+    message: `Internal error while handling the request; see the function logs for ` +
+      `request_id ${requestId}`,
+    request_id: requestId,
+  };
+  return jsonResponse(body, { status: 500 });
+}
+
+/**
+ * The request's id: the platform's `sb-request-id` or `x-request-id` header when present
+ * (and sane), else a fresh UUID.
+ */
+export function requestIdOf(req: Request): string {
+  for (const name of ["sb-request-id", "x-request-id"]) {
+    const value = req.headers.get(name);
+    if (value && /^[A-Za-z0-9._:-]{1,128}$/.test(value)) return value;
+  }
+  return crypto.randomUUID();
+}
+
+/** Throws a 405 `method_not_allowed` (with an `Allow` header) unless `req.method` is allowed. */
+export function requireMethod(req: Request, allowed: readonly string[]): void {
+  if (allowed.includes(req.method.toUpperCase())) return;
+  throw new HttpError(
+    405,
+    "method_not_allowed",
+    `Method ${req.method} is not allowed; use ${allowed.join(" or ")}`,
+    { headers: { allow: allowed.join(", ") } },
+  );
+}
+
+/** Default largest accepted request body: 64 KiB. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/** Options for {@link readJsonBody}. */
+export interface ReadJsonBodyOptions {
+  /** Largest accepted body in bytes. Default {@link DEFAULT_MAX_BODY_BYTES}. */
+  maxBytes?: number;
+}
+
+/**
+ * Renders zod issues as `path: message` pairs joined by `; `, e.g.
+ * `tmdb_ids[3]: Expected number, received string`. Issues at the root are shown as `body`.
+ */
+export function describeIssues(error: z.ZodError, options: { max?: number } = {}): string {
+  const { max = 20 } = options;
+  const parts = error.issues.slice(0, max).map((issue) => {
+    let path = "";
+    for (const key of issue.path) {
+      path += typeof key === "number" ? `[${key}]` : path === "" ? key : `.${key}`;
+    }
+    return `${path === "" ? "body" : path}: ${issue.message}`;
+  });
+  const more = error.issues.length - parts.length;
+  return parts.join("; ") + (more > 0 ? `; and ${more} more problem(s)` : "");
+}
+
+function tooLarge(maxBytes: number, detail: string): HttpError {
+  return new HttpError(
+    413,
+    "body_too_large",
+    `Request body is larger than the limit of ${maxBytes} bytes (${detail})`,
+  );
+}
+
+/** Reads at most `maxBytes` of the body, counting bytes as they stream in. */
+async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {
+  if (req.body === null) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes, `received more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads the body as JSON and parses it with `schema`. Throws an {@link HttpError}:
+ * - 413 `body_too_large` when `Content-Length` or the bytes actually received exceed
+ *   `maxBytes` (the stream is not read past the limit);
+ * - 415 `unsupported_media_type` when a `Content-Type` other than JSON is declared;
+ * - 400 `invalid_json` when the body is empty, not UTF-8 or not JSON (naming the parse error);
+ * - 400 `invalid_body` naming every failing field path (see {@link describeIssues}), with
+ *   the issues as `details`.
+ */
+export async function readJsonBody<T>(
+  req: Request,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  options: ReadJsonBodyOptions = {},
+): Promise<T> {
+  const { maxBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
+    throw tooLarge(maxBytes, `Content-Length is ${declared.trim()}`);
+  }
+  const contentType = req.headers.get("content-type");
+  if (contentType !== null) {
+    const mediaType = contentType.split(";")[0].trim().toLowerCase();
+    if (mediaType !== "application/json" && !/^application\/[a-z0-9.+-]*\+json$/.test(mediaType)) {
+      throw new HttpError(
+        415,
+        "unsupported_media_type",
+        `Content-Type must be application/json: current value is ${JSON.stringify(contentType)}`,
+      );
+    }
+  }
+  const bytes = await readLimited(req, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, "invalid_json", "Request body is not valid UTF-8 text");
+  }
+  if (text.trim() === "") {
+    throw new HttpError(400, "invalid_json", "Request body is empty: expected a JSON object");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new HttpError(400, "invalid_json", `Request body is not valid JSON: ${reason}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new HttpError(
+      400,
+      "invalid_body",
+      `Invalid request body: ${describeIssues(parsed.error)}`,
+      {
+        details: parsed.error.issues.map((issue) => ({
+          path: issue.path,
+          code: issue.code,
+          message: issue.message,
+        })),
+      },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,124 @@
+/**
+ * The real dependencies of a function, built from `Deno.env` once per process (one
+ * isolate): config, Postgres pool, logger, clock, allowed API keys, TMDB clients and the
+ * catalog store. Handlers never import this module; `index.ts` hands its {@link getRuntime}
+ * to the handler.
+ *
+ * Importing this module has no side effects. A configuration problem is thrown as a
+ * `ConfigError` from {@link getRuntime} on each request (the handler answers 500
+ * `misconfigured` naming the variable), so a missing secret never causes a crash loop.
+ * Only a successful build is cached: fixing a secret takes effect on the next process
+ * without any other change, and a retry in the same process re-reads the environment.
+ *
+ * @module
+ */
+
+import { createBatchedApiLogSink, createPostgresApiLogWriter } from "./api_log.ts";
+import { allowedKeysFromConfig } from "./auth.ts";
+import { type CatalogStore, createPostgresCatalogStore } from "./catalog_store.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./config.ts";
+import { createSql } from "./db.ts";
+import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+import { createTmdbClient, type TmdbClient } from "./tmdb_client.ts";
+import type postgres from "postgres";
+
+/** Everything a function needs at run time. */
+export interface Runtime {
+  /** The checked configuration. */
+  config: Config;
+  /** The function's Postgres pool (lazy: connects on first query). */
+  sql: postgres.Sql;
+  /** JSON-lines logger that redacts every configured secret. */
+  logger: Logger;
+  /** The system clock. */
+  clock: Clock;
+  /** Keys a caller may present (service-role + secret keys). */
+  allowedKeys: string[];
+  /** Secret values, for redaction in error responses. */
+  secrets: string[];
+  /**
+   * A TMDB client for one run: API log rows go to `public.tmdb_api_logs` in batches
+   * (call `flushLogs()` before answering). All clients share the process-wide rate limiter.
+   */
+  tmdbFor(runId: string): TmdbClient;
+  /** The catalog store over `sql`. */
+  store: CatalogStore;
+}
+
+/** Options for {@link getRuntime} (tests only; production uses the defaults). */
+export interface GetRuntimeOptions {
+  /** Environment. Default `Deno.env`. */
+  env?: EnvSource;
+}
+
+const cache = new Map<string, Runtime>();
+
+/** Builds a {@link Runtime} from `env` without caching. Throws `ConfigError`. */
+export function buildRuntime(fnName: string, env: EnvSource): Runtime {
+  const config = loadConfig(env);
+  const logger = createLogger({ fn: fnName, secrets: config.secrets });
+  const sql = createSql(config.supabaseDbUrl, { max: 4, applicationName: fnName });
+  const writeLogs = createPostgresApiLogWriter(sql);
+  const tmdbCredentials = config.tmdb.accessToken !== undefined
+    ? { accessToken: config.tmdb.accessToken }
+    : { apiKey: config.tmdb.apiKey };
+  return {
+    config,
+    sql,
+    logger,
+    clock: systemClock,
+    allowedKeys: allowedKeysFromConfig(config),
+    secrets: config.secrets,
+    store: createPostgresCatalogStore(sql),
+    tmdbFor(runId: string): TmdbClient {
+      return createTmdbClient({
+        baseUrl: config.tmdb.baseUrl,
+        ...tmdbCredentials,
+        requestsPerSecond: config.tmdb.requestsPerSecond,
+        maxConcurrent: config.tmdb.maxConcurrent,
+        maxAttempts: config.tmdb.maxAttempts,
+        timeoutMs: config.tmdb.timeoutMs,
+        clock: systemClock,
+        callerName: fnName,
+        runId,
+        logSink: createBatchedApiLogSink({
+          write: writeLogs,
+          batchSize: 100,
+          logger: {
+            error: (entry) => logger.error("tmdb_api_logs_write_failed", entry),
+          },
+        }),
+      });
+    },
+  };
+}
+
+/**
+ * The process-wide {@link Runtime} of function `fnName`, built on first success and cached.
+ * Throws `ConfigError` (never at import time) while the configuration is invalid.
+ */
+export function getRuntime(fnName: string, options: GetRuntimeOptions = {}): Runtime {
+  const cached = cache.get(fnName);
+  if (cached) return cached;
+  const runtime = buildRuntime(fnName, options.env ?? Deno.env);
+  cache.set(fnName, runtime);
+  return runtime;
+}
+
+/**
+ * A logger for errors that happen before (or instead of) {@link getRuntime} succeeding,
+ * e.g. a misconfiguration. It redacts whatever secret variables are set. Never throws.
+ */
+export function bootstrapLogger(
+  fnName: string,
+  options: GetRuntimeOptions & Pick<LoggerOptions, "write"> = {},
+): Logger {
+  let env: EnvSource;
+  try {
+    env = options.env ?? Deno.env;
+  } catch {
+    env = { get: () => undefined };
+  }
+  return createLogger({ fn: fnName, secrets: secretValuesFromEnv(env), write: options.write });
+}

@@ -1,0 +1,213 @@
+/**
+ * `POST /functions/v1/ingest-movie`: fetch one or more movies from TMDB now and store them.
+ *
+ * Request (JSON, at most 64 KiB), exactly one of:
+ * - `{"tmdb_id": 550}`
+ * - `{"tmdb_ids": [550, 680]}` (1–50 positive integers; duplicates are ingested once)
+ *
+ * Auth: the service-role key or a secret key, as `Authorization: Bearer <key>` or
+ * `apikey: <key>`.
+ *
+ * 200 response (also when some movies failed: each failure is listed):
+ * `{ run_id, requested, ingested, inserted, updated, unchanged, not_found: number[],
+ *    failed: {tmdb_id, kind, message}[], skipped: number[], duration_ms }`
+ * where `ingested = inserted + updated` and `skipped` lists ids not started because the
+ * time budget ran out. Errors: `{ error, message, request_id, details? }` with 400 / 401 /
+ * 405 / 413 / 415 / 500 (`misconfigured`, `internal_error`).
+ *
+ * One JSON log line per request: `ingest_movie_request` (200) or `request_failed`.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { authorize } from "../_shared/auth.ts";
+import type { CatalogStore } from "../_shared/catalog_store.ts";
+import { type Clock, systemClock } from "../_shared/clock.ts";
+import {
+  errorResponse,
+  HttpError,
+  jsonResponse,
+  readJsonBody,
+  requestIdOf,
+  requireMethod,
+} from "../_shared/http.ts";
+import { ingestMovies } from "../_shared/ingest.ts";
+import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+import type { TmdbClient } from "../_shared/tmdb_client.ts";
+
+/** The function's name (folder), used in logs and API log rows. */
+export const FUNCTION_NAME = "ingest-movie";
+
+/** Most ids accepted in one request. */
+export const MAX_IDS_PER_REQUEST = 50;
+
+/**
+ * Time after the request starts when no new movie is started (the rest are `skipped`),
+ * and when TMDB retries stop. Hosted functions get 150 s of wall clock (free plan).
+ */
+export const DEFAULT_BUDGET = { startMs: 90_000, hardMs: 130_000 } as const;
+
+const tmdbId = z.number().int("Expected an integer TMDB id").positive(
+  "Expected a positive TMDB id",
+);
+
+/** The request body: exactly one of `tmdb_id` / `tmdb_ids`; unknown keys are rejected. */
+export const ingestMovieBodySchema = z.object({
+  tmdb_id: tmdbId.optional(),
+  tmdb_ids: z.array(tmdbId, { invalid_type_error: "Expected an array of TMDB ids" })
+    .min(1, "Expected at least 1 TMDB id")
+    .max(
+      MAX_IDS_PER_REQUEST,
+      `At most ${MAX_IDS_PER_REQUEST} TMDB ids per request; split larger batches`,
+    )
+    .optional(),
+}, { invalid_type_error: "Expected a JSON object" }).strict().superRefine((body, ctx) => {
+  if ((body.tmdb_id === undefined) === (body.tmdb_ids === undefined)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'Exactly one of tmdb_id / tmdb_ids is required, e.g. {"tmdb_id": 550} or ' +
+        '{"tmdb_ids": [550, 680]}',
+    });
+  }
+});
+
+/** A parsed request body. */
+export type IngestMovieBody = z.infer<typeof ingestMovieBodySchema>;
+
+/** The 200 response body. */
+export interface IngestMovieResponse {
+  /** Id of this run (also on every API log row of the run). */
+  run_id: string;
+  /** Distinct ids requested. */
+  requested: number;
+  /** `inserted + updated`. */
+  ingested: number;
+  /** Movies newly added. */
+  inserted: number;
+  /** Movies whose data changed. */
+  updated: number;
+  /** Movies fetched without changes. */
+  unchanged: number;
+  /** Ids TMDB does not know (marked not found). */
+  not_found: number[];
+  /** Movies that failed. */
+  failed: { tmdb_id: number; kind: string; message: string }[];
+  /** Ids not started because the time budget ran out. */
+  skipped: number[];
+  /** Wall time of the ingest. */
+  duration_ms: number;
+}
+
+/** What the handler needs (the real ones come from `_shared/runtime.ts`). */
+export interface HandlerDeps {
+  /** Keys a caller may present. */
+  allowedKeys: readonly string[];
+  /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
+  tmdbFor(runId: string): Pick<TmdbClient, "movieDetails" | "flushLogs">;
+  /** Where movies are written. */
+  store: CatalogStore;
+  /** Request and failure logs. */
+  logger: Logger;
+  /** Default system clock. */
+  clock?: Clock;
+  /** Run ids. Default `crypto.randomUUID()`. */
+  newRunId?: () => string;
+  /** Secret values to redact from error bodies (the logger redacts its own). */
+  secrets?: readonly string[];
+  /** Movies ingested at once. Default 8. */
+  concurrency?: number;
+  /** Time budget, see {@link DEFAULT_BUDGET}. */
+  budget?: { startMs: number; hardMs: number };
+}
+
+/** Dependencies resolved per request, e.g. `() => getRuntime("ingest-movie")`. */
+export interface LazyHandlerDeps {
+  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
+  getDeps(): HandlerDeps | Promise<HandlerDeps>;
+  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
+  logger?: Logger;
+}
+
+/**
+ * Creates the `ingest-movie` request handler. Pass the dependencies directly (tests) or as
+ * `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured` answer
+ * instead of a crash at start-up).
+ */
+export function createHandler(
+  source: HandlerDeps | LazyHandlerDeps,
+): (req: Request) => Promise<Response> {
+  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+
+  return async (req: Request): Promise<Response> => {
+    const requestId = requestIdOf(req);
+    let deps: HandlerDeps | undefined;
+    let runId: string | undefined;
+    try {
+      requireMethod(req, ["POST"]);
+      deps = "getDeps" in source ? await source.getDeps() : source;
+      authorize(req, deps.allowedKeys);
+      const body = await readJsonBody(req, ingestMovieBodySchema);
+      const ids = body.tmdb_ids ?? [body.tmdb_id!];
+
+      const clock = deps.clock ?? systemClock;
+      const budget = deps.budget ?? DEFAULT_BUDGET;
+      const start = clock.now();
+      runId = deps.newRunId?.() ?? crypto.randomUUID();
+      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
+      const tmdb = deps.tmdbFor(runId);
+      let summary;
+      try {
+        summary = await ingestMovies(ids, {
+          tmdb,
+          store: deps.store,
+          logger,
+          clock,
+          concurrency: deps.concurrency,
+          deadline: start + budget.startMs,
+          hardDeadline: start + budget.hardMs,
+        });
+      } finally {
+        await tmdb.flushLogs();
+      }
+
+      const response: IngestMovieResponse = {
+        run_id: runId,
+        requested: summary.requested,
+        ingested: summary.inserted + summary.updated,
+        inserted: summary.inserted,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
+        not_found: summary.not_found,
+        // TmdbError and database messages should hold no secret; redact anyway, since this
+        // body leaves the process without passing through the logger.
+        failed: summary.failed.map((f) => ({
+          ...f,
+          message: redactString(f.message, deps!.secrets ?? []),
+        })),
+        skipped: summary.skipped,
+        duration_ms: summary.duration_ms,
+      };
+      logger.info("ingest_movie_request", { status: 200, ...response });
+      return jsonResponse(response);
+    } catch (error) {
+      const logger = deps?.logger ?? fallbackLogger;
+      const res = errorResponse(error, {
+        requestId,
+        logger,
+        secrets: deps?.secrets ?? [],
+      });
+      if (error instanceof HttpError && error.status < 500) {
+        logger.warn("request_failed", {
+          request_id: requestId,
+          ...(runId ? { run_id: runId } : {}),
+          method: req.method,
+          status: res.status,
+          error: error.code,
+          message: error.message,
+        });
+      }
+      return res;
+    }
+  };
+}

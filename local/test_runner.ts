@@ -171,7 +171,7 @@ export async function runAllTests(args: string[]): Promise<number> {
           "db",
           "lint",
           "--db-url",
-          `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres`,
+          `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres?sslmode=disable`,
           "--schema",
           "public",
           "--fail-on",

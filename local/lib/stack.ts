@@ -101,7 +101,8 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
     "db",
     "push",
     "--db-url",
-    dbUrl(cfg, "postgres"),
+    // The CLI insists on TLS except for the port in config.toml; the local server has none.
+    `${dbUrl(cfg, "postgres")}?sslmode=disable`,
     "--yes",
     "--include-all",
   ], {

@@ -5,7 +5,7 @@
  */
 
 /** Names of the local stacks. */
-export type StackName = "dev" | "test" | "bench" | "scratch" | "lifecycle" | "work";
+export type StackName = "dev" | "test" | "bench" | "scratch" | "lifecycle" | "work" | "faults";
 
 /** Everything a component needs to know about one local stack. */
 export interface StackConfig {
@@ -33,6 +33,7 @@ const PORTS: Record<StackName, { pg: number; functions: number; tmdb: number }> 
   scratch: { pg: 57322, functions: 57321, tmdb: 57329 },
   lifecycle: { pg: 58322, functions: 58321, tmdb: 58329 },
   work: { pg: 59322, functions: 59321, tmdb: 59329 },
+  faults: { pg: 60322, functions: 60321, tmdb: 60329 },
 };
 
 /** Repository root, derived from this file's location (local/lib/). */
@@ -43,7 +44,7 @@ export function stackConfig(name: StackName, root = REPO_ROOT): StackConfig {
   const ports = PORTS[name];
   if (!ports) {
     throw new Error(
-      `unknown stack "${name}": expected one of dev, test, bench, scratch, lifecycle, work`,
+      `unknown stack "${name}": expected one of dev, test, bench, scratch, lifecycle, work, faults`,
     );
   }
   const dir = `${root}/.stack/${name}`;

@@ -19,7 +19,9 @@ import { type CatalogStore, createPostgresCatalogStore } from "./catalog_store.t
 import { type Clock, systemClock } from "./clock.ts";
 import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./config.ts";
 import { createSql } from "./db.ts";
+import { createPostgresIngestionRunStore, type IngestionRunStore } from "./ingestion_runs.ts";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+import { createPostgresRefreshQueue, type RefreshQueue } from "./refresh_queue.ts";
 import { createTmdbClient, type TmdbClient } from "./tmdb_client.ts";
 import type postgres from "postgres";
 
@@ -44,6 +46,10 @@ export interface Runtime {
   tmdbFor(runId: string): TmdbClient;
   /** The catalog store over `sql`. */
   store: CatalogStore;
+  /** The ingestion-run log and freshness check over `sql` (scheduled-ingest). */
+  runs: IngestionRunStore;
+  /** The refresh queue and changes-feed state over `sql` (daily-refresh, refresh-worker). */
+  queue: RefreshQueue;
 }
 
 /** Options for {@link getRuntime} (tests only; production uses the defaults). */
@@ -71,6 +77,8 @@ export function buildRuntime(fnName: string, env: EnvSource): Runtime {
     allowedKeys: allowedKeysFromConfig(config),
     secrets: config.secrets,
     store: createPostgresCatalogStore(sql),
+    runs: createPostgresIngestionRunStore(sql),
+    queue: createPostgresRefreshQueue(sql),
     tmdbFor(runId: string): TmdbClient {
       return createTmdbClient({
         baseUrl: config.tmdb.baseUrl,

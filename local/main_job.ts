@@ -44,7 +44,11 @@ async function callAndWait(
       select request_id::text, function_name, state, status_code, timed_out, error_msg, response, response_text
       from public.edge_function_runs where request_id = ${requestId}`;
     if (run && run.state !== "queued") {
-      step(`  ${run.function_name}: HTTP ${run.status_code ?? "-"} ${run.state} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      step(
+        `  ${run.function_name}: HTTP ${run.status_code ?? "-"} ${run.state} in ${
+          ((Date.now() - t0) / 1000).toFixed(1)
+        } s`,
+      );
       return run;
     }
     if (Date.now() - lastNote > 10_000) {
@@ -53,12 +57,22 @@ async function callAndWait(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${label}: no response within ${timeoutMs / 1000} s (see npm run status and .stack logs)`);
+  throw new Error(
+    `${label}: no response within ${timeoutMs / 1000} s (see npm run status and .stack logs)`,
+  );
 }
 
+/** One line for a run: the scalar fields of the function's JSON summary, or its error. */
 function describe(run: RunRow): string {
-  if (run.state === "done" && run.response) return JSON.stringify(run.response);
-  return run.error_msg ?? run.response_text ?? run.state;
+  if (!run.response) return run.error_msg ?? run.response_text ?? run.state;
+  const skip = new Set(["run_id", "job_name", "trigger", "worker_id"]);
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(run.response)) {
+    if (skip.has(k)) continue;
+    if (v === null || typeof v !== "object") parts.push(`${k}=${v}`);
+    else if (Array.isArray(v)) parts.push(`${k}=${v.length}`);
+  }
+  return parts.join(" ");
 }
 
 /** Runs the main job against a running stack; returns an exit code. */
@@ -68,7 +82,11 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
   try {
     const since = new Date();
     const [{ before }] = await sql`select count(*)::int as before from public.works`;
-    step(`main job: the design summary's manual test against ${info.tmdbIsStandin ? "the TMDB stand-in" : "TMDB"}`);
+    step(
+      `main job: the design summary's manual test against ${
+        info.tmdbIsStandin ? "the TMDB stand-in" : "TMDB"
+      }`,
+    );
     const runs: RunRow[] = [];
     for (
       const [label, call] of [
@@ -85,7 +103,8 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
       if (run.state !== "done") errors.push(`${run.function_name}: ${describe(run)}`);
     }
     const [{ after }] = await sql`select count(*)::int as after from public.works`;
-    const queue = await sql`select status, count(*)::int as n from public.refresh_queue group by status order by status`;
+    const queue =
+      await sql`select status, count(*)::int as n from public.refresh_queue group by status order by status`;
     const [api] = await sql`
       select count(*)::int as calls,
              count(*) filter (where http_status between 200 and 299)::int as ok,
@@ -95,10 +114,15 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
     const [ingestLog] = await sql`
       select source, status, requested, found, ingested, unchanged, failed, skipped_fresh, duration_ms, error
       from public.scheduled_ingestion_log where created_at >= ${since} order by created_at desc limit 1`;
-    const sample = await sql`select tmdb_id, title, release_date from public.works order by first_ingested_at desc, id desc limit 5`;
+    const sample =
+      await sql`select tmdb_id, title, release_date from public.works order by first_ingested_at desc, id desc limit 5`;
 
     console.log("\n=== main job summary ===");
-    for (const r of runs) console.log(`${r.function_name.padEnd(17)} HTTP ${r.status_code ?? "-"}  ${describe(r).slice(0, 300)}`);
+    for (const r of runs) {
+      console.log(
+        `${r.function_name.padEnd(17)} HTTP ${r.status_code ?? "-"}  ${describe(r).slice(0, 300)}`,
+      );
+    }
     if (ingestLog) {
       console.log(
         `scheduled ingest   ${ingestLog.source}: ${ingestLog.status}, found ${ingestLog.found}, ingested ${ingestLog.ingested}, ` +
@@ -106,18 +130,40 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
       );
     }
     console.log(`works              ${before} → ${after} movies in the catalog`);
-    console.log(`refresh_queue      ${queue.length ? queue.map((q) => `${q.status}=${q.n}`).join(" ") : "empty (no movie is due yet)"}`);
-    console.log(`TMDB calls         ${api.calls} (${api.ok} ok, ${api.errors} with errors, avg ${api.avg_ms} ms)`);
+    console.log(
+      `refresh_queue      ${
+        queue.length
+          ? queue.map((q) => `${q.status}=${q.n}`).join(" ")
+          : "empty (no movie is due yet)"
+      }`,
+    );
+    console.log(
+      `TMDB calls         ${api.calls} (${api.ok} ok, ${api.errors} with errors, avg ${api.avg_ms} ms)`,
+    );
     if (sample.length) {
       console.log("latest movies:");
-      for (const m of sample) console.log(`  ${String(m.tmdb_id).padStart(8)}  ${m.title}${m.release_date ? ` (${String(m.release_date instanceof Date ? m.release_date.toISOString().slice(0, 4) : m.release_date).slice(0, 4)})` : ""}`);
+      for (const m of sample) {
+        console.log(`  ${String(m.tmdb_id).padStart(8)}  ${m.title}${
+          m.release_date
+            ? ` (${
+              String(
+                m.release_date instanceof Date
+                  ? m.release_date.toISOString().slice(0, 4)
+                  : m.release_date,
+              ).slice(0, 4)
+            })`
+            : ""
+        }`);
+      }
     }
     if (errors.length) {
       console.log(`errors:\n  ${errors.join("\n  ")}`);
     } else {
       console.log("errors             none");
     }
-    console.log("\nThe stack keeps running with cron active. `npm run status` shows it; `npm stop` stops it.");
+    console.log(
+      "\nThe stack keeps running with cron active. `npm run status` shows it; `npm stop` stops it.",
+    );
     return errors.length ? 1 : 0;
   } finally {
     await sql.end();

@@ -187,7 +187,8 @@ export async function runAllTests(args: string[]): Promise<number> {
       const env: Record<string, string> = stackUp
         ? {
           STACK_INFO: cfg.infoFile,
-          API_LOG_TEST_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres`,
+          API_LOG_TEST_DATABASE_URL:
+            `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres`,
         }
         : {};
       const { code, output } = await stream(DENO, testArgs, env);

@@ -145,7 +145,7 @@ Deno.test({
       const failedInDb = await sql`select tmdb_id from public.works where tmdb_id = any(${
         failed.map((f) => f.tmdb_id)
       })`;
-      assert.deepEqual(failedInDb, [], "no failed movie left a row behind");
+      assert.deepEqual([...failedInDb], [], "no failed movie left a row behind");
       await assertNoHalfWrittenWorks(sql, ids);
     } finally {
       await control("faults", {}).catch(() => {});

@@ -179,7 +179,7 @@ Deno.test({
           method text not null, endpoint text not null, params jsonb not null,
           http_status int, tmdb_status_code int, duration_ms int not null, attempt int not null,
           error text, tmdb_id bigint)`;
-        const runId = `api-log-test-${crypto.randomUUID()}`;
+        const runId = crypto.randomUUID();
         await createPostgresApiLogWriter(tx as unknown as postgres.Sql)([
           row(1, { run_id: runId }),
           row(2, { run_id: runId, params: { page: "2" }, http_status: null, error: "timeout" }),

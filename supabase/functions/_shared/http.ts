@@ -156,6 +156,47 @@ export interface ReadJsonBodyOptions {
   maxBytes?: number;
 }
 
+function renderPath(path: readonly (string | number)[]): string {
+  let out = "";
+  for (const key of path) {
+    out += typeof key === "number" ? `[${key}]` : out === "" ? key : `.${key}`;
+  }
+  return out === "" ? "body" : out;
+}
+
+/**
+ * The path of the first string (object key or value) in a parsed JSON `value` that holds a
+ * NUL character, or `null`. Every body ends up in PostgreSQL, whose `text` and `jsonb` cannot
+ * hold U+0000, so such a body is refused at the boundary instead of failing half-way.
+ */
+function findNul(value: unknown): (string | number)[] | null {
+  // Iterative, with parent links instead of copied paths: a 64 KiB body can nest arrays
+  // 30 000 deep. Depth-first, the first hit wins.
+  type Node = { value: unknown; key: string | number | null; parent: Node | null };
+  const pathOf = (node: Node | null, last?: string): (string | number)[] => {
+    const path: (string | number)[] = last === undefined ? [] : [last];
+    for (let n = node; n !== null && n.key !== null; n = n.parent) path.unshift(n.key);
+    return path;
+  };
+  const stack: Node[] = [{ value, key: null, parent: null }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.value;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) return pathOf(node);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: node });
+    } else if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v);
+      for (const [key] of entries) if (key.includes("\u0000")) return pathOf(node, key);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        stack.push({ value: entries[i][1], key: entries[i][0], parent: node });
+      }
+    }
+  }
+  return null;
+}
+
 /**
  * Renders zod issues as `path: message` pairs joined by `; `, e.g.
  * `tmdb_ids[3]: Expected number, received string`. Issues at the root are shown as `body`.
@@ -213,7 +254,8 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> 
  * - 415 `unsupported_media_type` when a `Content-Type` other than JSON is declared;
  * - 400 `invalid_json` when the body is empty, not UTF-8 or not JSON (naming the parse error);
  * - 400 `invalid_body` naming every failing field path (see {@link describeIssues}), with
- *   the issues as `details`.
+ *   the issues as `details`, and naming the first string holding a NUL character (U+0000),
+ *   which PostgreSQL cannot store.
  */
 export async function readJsonBody<T>(
   req: Request,
@@ -252,6 +294,17 @@ export async function readJsonBody<T>(
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new HttpError(400, "invalid_json", `Request body is not valid JSON: ${reason}`);
+  }
+  const nulAt = findNul(value);
+  if (nulAt !== null) {
+    const where = renderPath(nulAt);
+    throw new HttpError(
+      400,
+      "invalid_body",
+      `Invalid request body: ${where}: contains a NUL character (\\u0000), which PostgreSQL ` +
+        `text cannot store`,
+      { details: [{ path: nulAt, code: "nul_character", message: "contains \\u0000" }] },
+    );
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {

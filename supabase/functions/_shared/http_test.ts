@@ -207,3 +207,19 @@ Deno.test("requestIdOf() uses the platform request id header or makes one", () =
   const made = requestIdOf(new Request("http://x/", { headers: { "x-request-id": "bad id <>" } }));
   assert.match(made, /^[0-9a-f-]{36}$/);
 });
+
+Deno.test("readJsonBody() refuses a NUL character anywhere in the body with 400 naming where", async () => {
+  const value = await httpError(() => readJsonBody(post('{"tmdb_ids":[1],"name":"a\\u0000b"}'), schema));
+  assert.equal(value.status, 400);
+  assert.equal(value.code, "invalid_body");
+  assert.equal(
+    value.message,
+    "Invalid request body: name: contains a NUL character (\\u0000), which PostgreSQL text " +
+      "cannot store",
+  );
+  const key = await httpError(() => readJsonBody(post('{"tmdb_ids":[1],"x\\u0000":1}'), schema));
+  assert.match(key.message, /^Invalid request body: x\u0000: contains a NUL character/);
+  const deep = "[".repeat(30_000) + '"\\u0000"' + "]".repeat(30_000);
+  const nested = await httpError(() => readJsonBody(post(deep), schema));
+  assert.match(nested.message, /^Invalid request body: (\[0\]){30000}: contains a NUL/);
+});

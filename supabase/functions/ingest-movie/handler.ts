@@ -48,9 +48,12 @@ export const MAX_IDS_PER_REQUEST = 50;
  */
 export const DEFAULT_BUDGET = { startMs: 90_000, hardMs: 130_000 } as const;
 
+/** Largest TMDB id the catalog can hold (`works.tmdb_id` is a PostgreSQL `integer`). */
+export const MAX_TMDB_ID = 2_147_483_647;
+
 const tmdbId = z.number().int("Expected an integer TMDB id").positive(
   "Expected a positive TMDB id",
-);
+).max(MAX_TMDB_ID, `Expected a TMDB id of at most ${MAX_TMDB_ID}`);
 
 /** The request body: exactly one of `tmdb_id` / `tmdb_ids`; unknown keys are rejected. */
 export const ingestMovieBodySchema = z.object({

@@ -199,6 +199,10 @@ Deno.test("ingest-movie answers 400 invalid_body naming each field with a wrong 
   assert.match(res.body.message, /tmdb_ids\[5\]: Expected an integer TMDB id/);
   const single = await call(h, post('{"tmdb_id":"550"}'));
   assert.match(single.body.message, /tmdb_id: Expected number, received string/);
+  // works.tmdb_id is a 32-bit integer: a larger id never reaches TMDB or the database.
+  const huge = await call(h, post('{"tmdb_ids":[550, 2147483648]}'));
+  assert.equal(huge.status, 400);
+  assert.match(huge.body.message, /tmdb_ids\[1\]: Expected a TMDB id of at most 2147483647/);
   assert.deepEqual(h.tmdbCalls, []);
 });
 

@@ -124,7 +124,7 @@ create policy sync_state_select_authenticated on public.sync_state
 create or replace function public.enqueue_refresh(
   p_work_ids bigint[],
   p_reason text default 'manual',
-  p_priority smallint default 100
+  p_priority integer default 100
 )
 returns integer
 language sql
@@ -134,7 +134,7 @@ set search_path = ''
 as $$
   with inserted as (
     insert into public.refresh_queue (work_id, reason, priority)
-    select w.id, p_reason, p_priority
+    select w.id, p_reason, p_priority::smallint
       from public.works w
      where w.id = any (p_work_ids)
      order by w.id
@@ -144,11 +144,11 @@ as $$
   select count(*)::integer from inserted
 $$;
 
-comment on function public.enqueue_refresh(bigint[], text, smallint) is
+comment on function public.enqueue_refresh(bigint[], text, integer) is
   'Queues works for refresh (reason changed|stale|manual, lower priority first); skips unknown works and works already queued. Returns rows inserted.';
 
-revoke execute on function public.enqueue_refresh(bigint[], text, smallint) from public, anon, authenticated;
-grant execute on function public.enqueue_refresh(bigint[], text, smallint) to service_role;
+revoke execute on function public.enqueue_refresh(bigint[], text, integer) from public, anon, authenticated;
+grant execute on function public.enqueue_refresh(bigint[], text, integer) to service_role;
 
 -- Queues up to p_limit stale works, most overdue first, read from the works.next_refresh_at
 -- index (the catalog's freshness policy; see is_stale()). Works with an active entry are

@@ -94,7 +94,7 @@ insert into t_fns values
   ('public.prune_old_rows(interval, interval, interval)', false),
   ('public.is_intended_pacific_time(time, timestamptz, integer, interval)', true),
   ('public.jsonb_or_null(text)', true),
-  ('public.enqueue_refresh(bigint[], text, smallint)', true),
+  ('public.enqueue_refresh(bigint[], text, integer)', true),
   ('public.enqueue_stale_movies(integer)', true),
   ('public.enqueue_changed_movies(integer[], integer)', true),
   ('public.claim_refresh_batch(text, integer, integer)', true),

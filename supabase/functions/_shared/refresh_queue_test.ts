@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "./clock.ts";
+import { CHANGES_SYNC_KEY, createMemoryRefreshQueue } from "./refresh_queue.ts";
+
+const NOW = Date.parse("2026-11-02T10:00:00Z");
+const HOUR = 3_600_000;
+
+function queueWith(ids: number[], clock = new FakeClock({ start: NOW })) {
+  const queue = createMemoryRefreshQueue({ clock });
+  for (const tmdb_id of ids) {
+    queue.addWork({ tmdb_id, last_refreshed_at: NOW - 48 * HOUR, next_refresh_at: NOW - HOUR });
+    queue.enqueue(tmdb_id);
+  }
+  return { queue, clock };
+}
+
+Deno.test("memory refresh queue: two workers never get the same item", async () => {
+  const { queue } = queueWith([1, 2, 3, 4, 5]);
+  const [a, b] = await Promise.all([
+    queue.claimBatch("a", { batchSize: 3, leaseSeconds: 60 }),
+    queue.claimBatch("b", { batchSize: 3, leaseSeconds: 60 }),
+  ]);
+  assert.deepEqual(a.map((i) => i.tmdb_id), [1, 2, 3]);
+  assert.deepEqual(b.map((i) => i.tmdb_id), [4, 5]);
+  assert.deepEqual(await queue.claimBatch("c", { batchSize: 3, leaseSeconds: 60 }), []);
+});
+
+Deno.test("memory refresh queue: a finish after the lease expired is a lost lease", async () => {
+  const { queue, clock } = queueWith([1]);
+  const [item] = await queue.claimBatch("a", { batchSize: 1, leaseSeconds: 10 });
+  await clock.advance(11_000);
+  const [again] = await queue.claimBatch("b", { batchSize: 1, leaseSeconds: 10 });
+  assert.equal(again.attempt, 2);
+  const late = await queue.finishBatch("a", [{ ...item, ok: true, result: "refreshed" }]);
+  assert.deepEqual(late, { completed: 0, retried: 0, failed: 0, lost_lease: 1 });
+  const ok = await queue.finishBatch("b", [{ ...again, ok: true, result: "unchanged" }]);
+  assert.deepEqual(ok, { completed: 1, retried: 0, failed: 0, lost_lease: 0 });
+  assert.equal(queue.items.get(item.queue_id)!.completions, 1);
+});
+
+Deno.test("memory refresh queue: failures retry until 3 attempts, non-retryable fail at once", async () => {
+  const { queue } = queueWith([1, 2]);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const claimed = await queue.claimBatch("w", { batchSize: 2, leaseSeconds: 60 });
+    const item = claimed.find((i) => i.tmdb_id === 1)!;
+    assert.equal(item.attempt, attempt);
+    const results = claimed.map((i) => ({
+      queue_id: i.queue_id,
+      attempt: i.attempt,
+      ok: false,
+      error: "boom",
+      retryable: i.tmdb_id === 1,
+    }));
+    const counts = await queue.finishBatch("w", results);
+    if (attempt === 1) {
+      assert.deepEqual(counts, { completed: 0, retried: 1, failed: 1, lost_lease: 0 });
+    }
+    if (attempt === 3) {
+      assert.deepEqual(counts, { completed: 0, retried: 0, failed: 1, lost_lease: 0 });
+    }
+  }
+  assert.deepEqual(
+    [...queue.items.values()].map((i) => [i.tmdb_id, i.status, i.last_error]),
+    [[1, "failed", "boom"], [2, "failed", "boom"]],
+  );
+});
+
+Deno.test("memory refresh queue: changed works honour the 12 h floor and go before stale ones", async () => {
+  const clock = new FakeClock({ start: NOW });
+  const queue = createMemoryRefreshQueue({ clock });
+  queue.addWork({ tmdb_id: 1, last_refreshed_at: NOW - 13 * HOUR, next_refresh_at: NOW + HOUR });
+  queue.addWork({ tmdb_id: 2, last_refreshed_at: NOW - 11 * HOUR, next_refresh_at: NOW + HOUR });
+  queue.addWork({ tmdb_id: 3, last_refreshed_at: NOW - 99 * HOUR, next_refresh_at: NOW - HOUR });
+  assert.equal(await queue.enqueueChanged([1, 2, 404], 10), 1);
+  assert.equal(await queue.enqueueStale(10), 1);
+  assert.equal(await queue.enqueueStale(10), 0, "already queued");
+  const claimed = await queue.claimBatch("w", { batchSize: 10, leaseSeconds: 60 });
+  assert.deepEqual(claimed.map((i) => i.tmdb_id), [1, 3]);
+});
+
+Deno.test("memory refresh queue: the watermark only moves forward; last_sync_at always", async () => {
+  const clock = new FakeClock({ start: NOW });
+  const queue = createMemoryRefreshQueue({ clock });
+  assert.equal(await queue.readSyncState(), null);
+  await queue.recordChangesSync({ watermark: new Date(NOW), runId: "r1", error: null });
+  await clock.advance(1000);
+  await queue.recordChangesSync({ watermark: new Date(NOW - HOUR), runId: "r2", error: null });
+  await clock.advance(1000);
+  await queue.recordChangesSync({ watermark: null, runId: "r3", error: "page 2 failed" });
+  const state = (await queue.readSyncState(CHANGES_SYNC_KEY))!;
+  assert.equal(state.changes_watermark!.getTime(), NOW);
+  assert.equal(state.last_sync_at!.getTime(), NOW + 2000);
+  assert.equal(state.last_run_id, "r3");
+  assert.equal(state.last_error, "page 2 failed");
+});

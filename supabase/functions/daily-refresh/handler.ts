@@ -1,0 +1,432 @@
+/**
+ * `POST /functions/v1/daily-refresh`: follow TMDB's movie change feed from the saved
+ * watermark and fill the refresh queue (changed movies first, then the most overdue ones).
+ * Called by `public.call_daily_refresh()` through pg_net (cron or by hand), or directly.
+ *
+ * Request (JSON, unknown keys rejected; `{}` is fine):
+ * `{ "run_id": "<uuid>", "trigger": "cron", "job_name": "daily_refresh_enqueue", "limit": 100 }`
+ * - `limit`: integer 1..1000, default 100: the most rows enqueued (changed + stale);
+ * - `run_id` (uuid, generated when absent), `trigger` (`cron` | `manual`, default
+ *   `manual`), `job_name` (≤ 100 characters or null) identify the run in logs and
+ *   `sync_state.last_run_id`.
+ *
+ * How a run goes:
+ * 1. Read `sync_state.changes_watermark` (`null` → start 24 h before now).
+ * 2. Split [watermark, now] into windows of at most 14 days (TMDB's cap; `start_date` and
+ *    `end_date` are UTC days, both inclusive) and fetch every page of each window in order
+ *    (at most 500 pages a window). The new watermark is the end of the last window whose
+ *    pages, and all earlier windows' pages, were all fetched. A failed page (after the
+ *    client's retries) or the time budget running out stops the walk; the watermark then
+ *    stays at the last complete window (or where it was) and the error is recorded.
+ * 3. `enqueue_changed_movies(ids, limit)` (SQL keeps works we have and not refreshed in the
+ *    last 12 h, at changes priority), then `enqueue_stale_movies(limit − enqueued)`.
+ * 4. `record_changes_sync(key, watermark or null, run_id, error)`: `last_sync_at` is set
+ *    every time; the watermark only moves forward.
+ *
+ * Budget: no changes page is requested after 40 s and no TMDB attempt runs past 50 s, so
+ * with the SQL calls a run ends within about 60 s.
+ *
+ * 200: the {@link DailyRefreshSummary} (also when the feed was read only partly:
+ * `changes.complete` is false and `changes.error` says why). 502: the summary plus
+ * `{error: "tmdb_unauthorized", message, request_id}` when TMDB rejected the credentials.
+ * Other errors: `{ error, message, request_id }` with 400 / 401 / 405 / 413 / 415 / 500.
+ *
+ * One JSON log line per run (`daily_refresh_run`).
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { authorize } from "../_shared/auth.ts";
+import { type Clock, systemClock } from "../_shared/clock.ts";
+import {
+  errorResponse,
+  HttpError,
+  jsonResponse,
+  readJsonBody,
+  requestIdOf,
+  requireMethod,
+} from "../_shared/http.ts";
+import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+import { type QueueStats, type RefreshQueue } from "../_shared/refresh_queue.ts";
+import { type TmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
+
+/** The function's name (folder), used in logs and API log rows. */
+export const FUNCTION_NAME = "daily-refresh";
+
+/** Bounds and default of `limit`. */
+export const LIMIT = { min: 1, max: 1000, default: 100 } as const;
+
+/** `/movie/changes` accepts `end_date − start_date` of at most 14 days. */
+export const MAX_WINDOW_DAYS = 14;
+
+/** TMDB serves pages 1–500 only. */
+export const MAX_CHANGES_PAGE = 500;
+
+/** Where the feed starts when there is no watermark yet: 24 h before now. */
+export const INITIAL_LOOKBACK_MS = 24 * 3_600_000;
+
+/**
+ * Time budget from the start of the request: no changes page is requested after
+ * `changesMs`; no TMDB attempt or retry runs past `hardMs`.
+ */
+export const DEFAULT_BUDGET = { changesMs: 40_000, hardMs: 50_000 } as const;
+
+const DAY_MS = 86_400_000;
+
+/** The message of a run stopped because TMDB answered 401. */
+export function tmdbUnauthorizedMessage(error: TmdbError): string {
+  const code = error.statusCode !== null
+    ? `status_code ${error.statusCode}`
+    : `HTTP ${error.httpStatus ?? 401}`;
+  return `TMDB rejected the credentials (${code}): check TMDB_API_TOKEN`;
+}
+
+/** One `/movie/changes` window. */
+export interface ChangesWindow {
+  /** `start_date`, `YYYY-MM-DD` (UTC). */
+  startDate: string;
+  /** `end_date`, `YYYY-MM-DD` (UTC), inclusive. */
+  endDate: string;
+  /** Epoch ms the feed is complete up to once this window is fetched. */
+  endsAt: number;
+}
+
+function isoDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * Splits `[fromMs, toMs]` into windows whose `end_date − start_date` is at most `maxDays`
+ * days. Days are UTC and `end_date` is inclusive, so a window that stops before `toMs`'s day
+ * is complete up to the next midnight, and the last one up to `toMs`. The first window
+ * starts at the start of `fromMs`'s day (re-reading a few hours is harmless: enqueueing is
+ * idempotent), so consecutive runs leave no gap. A `fromMs` after `toMs` gives one window
+ * on `toMs`'s day.
+ *
+ * @example
+ * changeWindows(Date.parse("2026-11-01T10:00Z"), Date.parse("2026-11-02T10:00Z"));
+ * // [{ startDate: "2026-11-01", endDate: "2026-11-02", endsAt: <2026-11-02T10:00Z> }]
+ */
+export function changeWindows(
+  fromMs: number,
+  toMs: number,
+  maxDays: number = MAX_WINDOW_DAYS,
+): ChangesWindow[] {
+  if (!(Number.isInteger(maxDays) && maxDays >= 0)) {
+    throw new RangeError(`\`maxDays\` must be an integer >= 0: current value is ${maxDays}`);
+  }
+  const endDay = Math.floor(toMs / DAY_MS);
+  let day = Math.min(Math.floor(fromMs / DAY_MS), endDay);
+  const out: ChangesWindow[] = [];
+  for (;;) {
+    const last = Math.min(day + maxDays, endDay);
+    out.push({
+      startDate: isoDay(day),
+      endDate: isoDay(last),
+      endsAt: last === endDay ? toMs : (last + 1) * DAY_MS,
+    });
+    if (last === endDay) return out;
+    day = last + 1;
+  }
+}
+
+const intInRange = (name: string, min: number, max: number) =>
+  z.number({
+    errorMap: (_issue, ctx) => ({
+      message: `${name} must be an integer between ${min} and ${max}: current value is ${
+        JSON.stringify(ctx.data) ?? "undefined"
+      }`,
+    }),
+  }).int().min(min).max(max);
+
+/** The request body. */
+export const dailyRefreshBodySchema = z.object({
+  limit: intInRange("limit", LIMIT.min, LIMIT.max).default(LIMIT.default),
+  run_id: z.string().uuid("run_id must be a uuid").optional(),
+  trigger: z.enum(["cron", "manual"], {
+    errorMap: () => ({ message: "trigger must be 'cron' or 'manual'" }),
+  }).default("manual"),
+  job_name: z.string().max(100, "job_name must be at most 100 characters").nullable()
+    .optional(),
+}, { invalid_type_error: "Expected a JSON object" }).strict();
+
+/** A parsed request body. */
+export type DailyRefreshBody = z.infer<typeof dailyRefreshBodySchema>;
+
+/** The response body (200 and 502). */
+export interface DailyRefreshSummary {
+  /** The run id (also `sync_state.last_run_id` and on the API log rows). */
+  run_id: string;
+  /** `cron` or `manual`. */
+  trigger: "cron" | "manual";
+  /** The cron job, when there is one. */
+  job_name: string | null;
+  /** The most rows this run could enqueue. */
+  limit: number;
+  /** How the change feed was read. */
+  changes: {
+    /** Where the feed was read from (the old watermark, or now − 24 h), ISO. */
+    from: string;
+    /** Up to when it was to be read (now), ISO. */
+    to: string;
+    /** Windows the range was split into. */
+    windows: number;
+    /** Windows fetched completely. */
+    windows_complete: number;
+    /** Pages fetched. */
+    pages: number;
+    /** Distinct changed ids seen. */
+    ids: number;
+    /** Whether every page of every window was fetched. */
+    complete: boolean;
+    /** The watermark after this run (ISO), or null when there is none yet. */
+    watermark: string | null;
+    /** Whether this run moved the watermark. */
+    watermark_advanced: boolean;
+    /** Why the feed was read only partly. */
+    error?: string;
+  };
+  /** Changed works enqueued. */
+  enqueued_changed: number;
+  /** Overdue works enqueued to fill up to `limit`. */
+  enqueued_stale: number;
+  /** `enqueued_changed + enqueued_stale`. */
+  enqueued: number;
+  /** `refresh_queue_stats()` after enqueueing. */
+  queue: QueueStats;
+  /** Wall time of the run. */
+  duration_ms: number;
+}
+
+/** What the handler needs (the real ones come from `_shared/runtime.ts`). */
+export interface HandlerDeps {
+  /** Keys a caller may present. */
+  allowedKeys: readonly string[];
+  /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
+  tmdbFor(runId: string): Pick<TmdbClient, "movieChanges" | "flushLogs">;
+  /** The refresh queue and the feed state. */
+  queue: RefreshQueue;
+  /** Request and failure logs. */
+  logger: Logger;
+  /** Default system clock. */
+  clock?: Clock;
+  /** Run ids when the body has none. Default `crypto.randomUUID()`. */
+  newRunId?: () => string;
+  /** Secret values to redact from response bodies (the logger redacts its own). */
+  secrets?: readonly string[];
+  /** Time budget, see {@link DEFAULT_BUDGET}. */
+  budget?: { changesMs: number; hardMs: number };
+}
+
+/** Dependencies resolved per request, e.g. `() => getRuntime(FUNCTION_NAME)`. */
+export interface LazyHandlerDeps {
+  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
+  getDeps(): HandlerDeps | Promise<HandlerDeps>;
+  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
+  logger?: Logger;
+}
+
+/** What reading the feed produced. */
+interface FeedResult {
+  ids: number[];
+  pages: number;
+  windowsComplete: number;
+  watermark: number | null;
+  error: string | null;
+  unauthorized: TmdbError | null;
+}
+
+async function readChanges(
+  windows: readonly ChangesWindow[],
+  deps: {
+    tmdb: Pick<TmdbClient, "movieChanges">;
+    clock: Clock;
+    pagesDeadline: number;
+    callDeadline: number;
+    logger: Logger;
+  },
+): Promise<FeedResult> {
+  const { tmdb, clock, pagesDeadline, callDeadline, logger } = deps;
+  const ids = new Set<number>();
+  const out: FeedResult = {
+    ids: [],
+    pages: 0,
+    windowsComplete: 0,
+    watermark: null,
+    error: null,
+    unauthorized: null,
+  };
+  walk: for (const window of windows) {
+    let lastPage = 1;
+    for (let page = 1; page <= lastPage; page++) {
+      if (clock.now() >= pagesDeadline) {
+        out.error = `the time budget for reading the change feed ran out at ${window.startDate}` +
+          `..${window.endDate} page ${page}; the next run continues from the watermark`;
+        break walk;
+      }
+      let result;
+      try {
+        result = await tmdb.movieChanges(
+          { startDate: window.startDate, endDate: window.endDate, page },
+          { deadline: callDeadline },
+        );
+      } catch (error) {
+        if (!(error instanceof TmdbError)) throw error;
+        if (error.kind === "unauthorized") {
+          out.unauthorized = error;
+          out.error = tmdbUnauthorizedMessage(error);
+        } else {
+          out.error = error.message;
+        }
+        break walk;
+      }
+      out.pages++;
+      for (const item of result.results) ids.add(item.id);
+      if (page === 1) {
+        lastPage = Math.min(result.total_pages, MAX_CHANGES_PAGE);
+        if (result.total_pages > MAX_CHANGES_PAGE) {
+          logger.warn("changes_window_truncated", {
+            start_date: window.startDate,
+            end_date: window.endDate,
+            total_pages: result.total_pages,
+          });
+        }
+      }
+    }
+    out.windowsComplete++;
+    out.watermark = window.endsAt;
+  }
+  out.ids = [...ids];
+  return out;
+}
+
+/**
+ * Creates the `daily-refresh` request handler. Pass the dependencies directly (tests) or as
+ * `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured`).
+ */
+export function createHandler(
+  source: HandlerDeps | LazyHandlerDeps,
+): (req: Request) => Promise<Response> {
+  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+
+  return async (req: Request): Promise<Response> => {
+    const requestId = requestIdOf(req);
+    let deps: HandlerDeps | undefined;
+    let runId: string | undefined;
+    try {
+      requireMethod(req, ["POST"]);
+      deps = "getDeps" in source ? await source.getDeps() : source;
+      authorize(req, deps.allowedKeys);
+      const body = await readJsonBody(req, dailyRefreshBodySchema);
+
+      const clock = deps.clock ?? systemClock;
+      const budget = deps.budget ?? DEFAULT_BUDGET;
+      const secrets = deps.secrets ?? [];
+      const queue = deps.queue;
+      const start = clock.now();
+      runId = body.run_id ?? deps.newRunId?.() ?? crypto.randomUUID();
+      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
+
+      const state = await queue.readSyncState();
+      const oldWatermark = state?.changes_watermark?.getTime() ?? null;
+      const from = oldWatermark ?? start - INITIAL_LOOKBACK_MS;
+      const windows = changeWindows(from, start);
+
+      const tmdb = deps.tmdbFor(runId);
+      let feed: FeedResult;
+      try {
+        feed = await readChanges(windows, {
+          tmdb,
+          clock,
+          pagesDeadline: start + budget.changesMs,
+          callDeadline: start + budget.hardMs,
+          logger,
+        });
+      } finally {
+        await tmdb.flushLogs();
+      }
+      const error = feed.error === null ? null : redactString(feed.error, secrets);
+
+      let enqueuedChanged = 0;
+      let enqueuedStale = 0;
+      try {
+        enqueuedChanged = await queue.enqueueChanged(feed.ids, body.limit);
+        if (body.limit - enqueuedChanged > 0) {
+          enqueuedStale = await queue.enqueueStale(body.limit - enqueuedChanged);
+        }
+      } catch (enqueueError) {
+        // The ids read are not queued: keep the watermark so the next run reads them again.
+        await queue.recordChangesSync({
+          watermark: null,
+          runId,
+          error: `enqueueing failed after reading the change feed; see the function logs ` +
+            `for request_id ${requestId}`,
+        }).catch(() => {});
+        throw enqueueError;
+      }
+      const advanced = feed.watermark !== null &&
+        (oldWatermark === null || feed.watermark > oldWatermark);
+      await queue.recordChangesSync({
+        watermark: feed.watermark === null ? null : new Date(feed.watermark),
+        runId,
+        error,
+      });
+      const stats = await queue.stats();
+
+      const newWatermark = advanced ? feed.watermark : oldWatermark;
+      const summary: DailyRefreshSummary = {
+        run_id: runId,
+        trigger: body.trigger,
+        job_name: body.job_name ?? null,
+        limit: body.limit,
+        changes: {
+          from: new Date(from).toISOString(),
+          to: new Date(start).toISOString(),
+          windows: windows.length,
+          windows_complete: feed.windowsComplete,
+          pages: feed.pages,
+          ids: feed.ids.length,
+          complete: feed.windowsComplete === windows.length,
+          watermark: newWatermark === null ? null : new Date(newWatermark).toISOString(),
+          watermark_advanced: advanced,
+          ...(error !== null ? { error } : {}),
+        },
+        enqueued_changed: enqueuedChanged,
+        enqueued_stale: enqueuedStale,
+        enqueued: enqueuedChanged + enqueuedStale,
+        queue: stats,
+        duration_ms: Math.max(0, Math.round(clock.now() - start)),
+      };
+      if (feed.unauthorized !== null) {
+        const message = tmdbUnauthorizedMessage(feed.unauthorized);
+        logger.error("daily_refresh_run", {
+          status: 502,
+          error: "tmdb_unauthorized",
+          message,
+          ...summary,
+        });
+        return jsonResponse(
+          { error: "tmdb_unauthorized", message, request_id: requestId, ...summary },
+          { status: 502 },
+        );
+      }
+      logger[error === null ? "info" : "warn"]("daily_refresh_run", { status: 200, ...summary });
+      return jsonResponse(summary);
+    } catch (error) {
+      const logger = deps?.logger ?? fallbackLogger;
+      const res = errorResponse(error, { requestId, logger, secrets: deps?.secrets ?? [] });
+      if (error instanceof HttpError && error.status < 500) {
+        logger.warn("request_failed", {
+          request_id: requestId,
+          ...(runId ? { run_id: runId } : {}),
+          method: req.method,
+          status: res.status,
+          error: error.code,
+          message: error.message,
+        });
+      }
+      return res;
+    }
+  };
+}

@@ -1,0 +1,485 @@
+import assert from "node:assert/strict";
+import { createMemoryCatalogStore, type MemoryCatalogStore } from "../_shared/catalog_store.ts";
+import { type Clock, FakeClock } from "../_shared/clock.ts";
+import { createMemoryLogger, type MemoryLogger } from "../_shared/logger.ts";
+import { createMemoryRefreshQueue, type MemoryRefreshQueue } from "../_shared/refresh_queue.ts";
+import {
+  type TmdbClient,
+  TmdbError,
+  type TmdbErrorKind,
+  type TmdbRequestOptions,
+} from "../_shared/tmdb_client.ts";
+import { type TmdbMovieDetails, tmdbMovieDetailsSchema } from "../_shared/tmdb_schemas.ts";
+import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
+import { createHandler, type HandlerDeps, type RefreshWorkerSummary } from "./handler.ts";
+
+/** A JSON response body, read field by field in the assertions. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+const SERVICE_KEY = "service-role-key-SECRET-0123456789";
+const TMDB_TOKEN = "tmdb-read-token-SECRET-abcdef";
+const RUN_ID = "9d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
+const WORKER = `refresh-worker:${RUN_ID}`;
+const NOW = Date.parse("2026-11-02T10:40:00Z");
+const DAY = 86_400_000;
+const UNAUTHORIZED = "TMDB rejected the credentials (status_code 7): check TMDB_API_TOKEN";
+
+// ---------------------------------------------------------------------------------------
+// Fakes
+// ---------------------------------------------------------------------------------------
+
+/** What the fake TMDB does for one id. */
+type Behaviour =
+  | { kind: "ok"; payload?: TmdbMovieDetails }
+  | { kind: "error"; error: TmdbErrorKind }
+  | { kind: "hang" };
+
+interface FakeTmdb extends Pick<TmdbClient, "movieDetails" | "flushLogs"> {
+  calls: { id: number; opts?: TmdbRequestOptions }[];
+  inFlight: number;
+  maxInFlight: number;
+  flushes: number;
+}
+
+function tmdbError(kind: TmdbErrorKind, id: number, message = `${kind}`): TmdbError {
+  return new TmdbError(`TMDB GET /movie/${id} failed: ${message}`, {
+    kind,
+    httpStatus: ({ unauthorized: 401, not_found: 404, server_error: 503 } as Record<
+      string,
+      number
+    >)[kind] ?? null,
+    statusCode: kind === "unauthorized" ? 7 : kind === "not_found" ? 34 : null,
+    statusMessage: null,
+    endpoint: "/movie/{id}",
+    attempts: 1,
+    retryable: ["server_error", "rate_limited", "network", "timeout"].includes(kind),
+    tmdbId: id,
+  });
+}
+
+function details(id: number, overrides: Record<string, unknown> = {}): TmdbMovieDetails {
+  return tmdbMovieDetailsSchema.parse({ ...movieDetailsFixture(id), ...overrides });
+}
+
+/**
+ * A fake TMDB. `behaviour(id)` decides each answer; answers arrive on the next macrotask
+ * (`async: true`) or at once. `onCall` runs before each answer (e.g. to move a clock).
+ */
+function fakeTmdb(options: {
+  behaviour?: (id: number) => Behaviour;
+  async?: boolean;
+  onCall?: (id: number) => void;
+} = {}): FakeTmdb {
+  const fake: FakeTmdb = {
+    calls: [],
+    inFlight: 0,
+    maxInFlight: 0,
+    flushes: 0,
+    async movieDetails(id, opts) {
+      fake.calls.push({ id, opts });
+      options.onCall?.(id);
+      fake.inFlight++;
+      fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
+      try {
+        const b = options.behaviour?.(id) ?? { kind: "ok" };
+        if (b.kind === "hang") {
+          return await new Promise<never>((_, reject) => {
+            const signal = opts?.signal;
+            if (!signal) return;
+            if (signal.aborted) reject(signal.reason);
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+          });
+        }
+        if (options.async) await new Promise((r) => setTimeout(r, 0));
+        if (b.kind === "error") throw tmdbError(b.error, id);
+        return b.payload ?? details(id);
+      } finally {
+        fake.inFlight--;
+      }
+    },
+    flushLogs() {
+      fake.flushes++;
+      return Promise.resolve();
+    },
+  };
+  return fake;
+}
+
+/** A clock whose time moves only when the test (or a fake) says so. */
+class StepClock implements Clock {
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+  sleep(ms: number): Promise<void> {
+    this.t += Math.max(0, ms);
+    return Promise.resolve();
+  }
+}
+
+interface Setup {
+  handler: (req: Request) => Promise<Response>;
+  tmdb: FakeTmdb;
+  queue: MemoryRefreshQueue;
+  store: MemoryCatalogStore;
+  logger: MemoryLogger;
+}
+
+/** A worker over a queue holding `ids` (in that order), each a work in the catalog. */
+function setup(
+  tmdb: FakeTmdb,
+  ids: number[],
+  options: { clock?: Clock; deps?: Partial<HandlerDeps>; store?: MemoryCatalogStore } = {},
+): Setup {
+  const clock = options.clock ?? new FakeClock({ start: NOW });
+  const queue = createMemoryRefreshQueue({ clock });
+  for (const tmdb_id of ids) {
+    queue.addWork({ tmdb_id, last_refreshed_at: NOW - 30 * DAY, next_refresh_at: NOW - DAY });
+    queue.enqueue(tmdb_id);
+  }
+  const store = options.store ?? createMemoryCatalogStore();
+  const logger = createMemoryLogger({ fn: "refresh-worker", secrets: [SERVICE_KEY, TMDB_TOKEN] });
+  const handler = createHandler({
+    allowedKeys: [SERVICE_KEY],
+    tmdbFor: () => tmdb,
+    store,
+    queue,
+    logger,
+    clock,
+    newRunId: () => RUN_ID,
+    secrets: [SERVICE_KEY, TMDB_TOKEN],
+    ...options.deps,
+  });
+  return { handler, tmdb, queue, store, logger };
+}
+
+function post(body: unknown, key: string | null = SERVICE_KEY): Request {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  return new Request("http://localhost/functions/v1/refresh-worker", {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body),
+  });
+}
+
+async function call(s: Setup, body: unknown = {}): Promise<{ status: number; body: Json }> {
+  const res = await s.handler(post(body));
+  return { status: res.status, body: await res.json() };
+}
+
+const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+// ---------------------------------------------------------------------------------------
+// The HTTP boundary
+// ---------------------------------------------------------------------------------------
+
+Deno.test("refresh-worker answers 405 to a GET and 401 without or with a wrong key", async () => {
+  const s = setup(fakeTmdb(), [1]);
+  const get = await s.handler(new Request("http://localhost/functions/v1/refresh-worker"));
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get("allow"), "POST");
+  const missing = await s.handler(post({}, null));
+  assert.equal(missing.status, 401);
+  assert.equal((await missing.json()).error, "missing_api_key");
+  const wrong = await s.handler(post({}, "anon"));
+  assert.equal(wrong.status, 401);
+  assert.equal((await wrong.json()).error, "invalid_api_key");
+  assert.equal(s.queue.claimCalls.length, 0);
+});
+
+Deno.test("refresh-worker rejects batch_size outside 1..50 and budget_ms outside 1000..140000", async () => {
+  const s = setup(fakeTmdb(), [1]);
+  for (const batch_size of [0, -1, 51, 2.5, "10"]) {
+    const { status, body } = await call(s, { batch_size });
+    assert.equal(status, 400);
+    assert.match(body.message, /batch_size: batch_size must be an integer between 1 and 50/);
+  }
+  for (const budget_ms of [999, 140_001, 5000.5, -1]) {
+    const { status, body } = await call(s, { budget_ms });
+    assert.equal(status, 400);
+    assert.match(
+      body.message,
+      /budget_ms: budget_ms must be an integer between 1000 and 140000: current value is/,
+    );
+  }
+  const bad = await call(s, { run_id: "nope", limit: 5 });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /run_id: run_id must be a uuid/);
+  assert.match(bad.body.message, /Unrecognized key\(s\) in object: 'limit'/);
+  assert.equal(s.queue.claimCalls.length, 0);
+});
+
+Deno.test("refresh-worker accepts the body call_refresh_worker() sends", async () => {
+  const s = setup(fakeTmdb(), [1]);
+  const { status, body } = await call(s, {
+    run_id: RUN_ID,
+    trigger: "cron",
+    job_name: "refresh_worker",
+  });
+  assert.equal(status, 200);
+  assert.equal(body.worker_id, WORKER);
+  assert.equal(body.trigger, "cron");
+  assert.equal(body.job_name, "refresh_worker");
+});
+
+// ---------------------------------------------------------------------------------------
+// Draining
+// ---------------------------------------------------------------------------------------
+
+Deno.test("refresh-worker drains the queue, each item once, finishing each batch in one call", async () => {
+  const store = createMemoryCatalogStore();
+  for (const id of range(1, 30)) await store.ingestMovie(details(id)); // unchanged on refresh
+  for (const id of range(31, 20)) await store.ingestMovie(details(id, { title: "Old" })); // updated
+  const tmdb = fakeTmdb({ async: true });
+  const s = setup(tmdb, range(1, 95), { store });
+  const { status, body } = await call(s, { batch_size: 10 });
+  assert.equal(status, 200);
+  const summary = body as RefreshWorkerSummary;
+  assert.equal(summary.claimed, 95);
+  assert.equal(summary.batches, 10);
+  assert.equal(summary.refreshed, 65);
+  assert.equal(summary.unchanged, 30);
+  assert.equal(summary.not_found, 0);
+  assert.equal(summary.retried, 0);
+  assert.equal(summary.failed, 0);
+  assert.equal(summary.lost_lease, 0);
+  assert.equal(summary.stopped_because, "queue_empty");
+  assert.equal(summary.tmdb_requests, 95);
+  assert.equal(summary.worker_id, WORKER);
+  assert.deepEqual(summary.queue, {
+    pending: 0,
+    processing: 0,
+    completed: 95,
+    failed: 0,
+    ready: 0,
+    expired_leases: 0,
+  });
+  for (const item of s.queue.items.values()) {
+    assert.equal(item.status, "completed");
+    assert.equal(item.completions, 1);
+    assert.equal(item.attempt, 1);
+  }
+  assert.deepEqual(tmdb.calls.map((c) => c.id).sort((a, b) => a - b), range(1, 95));
+
+  // One finish call per non-empty claim, holding exactly that claim's items.
+  const claims = s.queue.claimCalls.filter((c) => c.got > 0);
+  assert.equal(s.queue.finishCalls.length, claims.length);
+  assert.equal(s.queue.finishCalls.length, summary.batches);
+  const finished = s.queue.finishCalls.flatMap((f) => f.results.map((r) => r.queue_id));
+  assert.equal(new Set(finished).size, 95);
+  assert.equal(finished.length, 95);
+  for (const f of s.queue.finishCalls) {
+    assert.equal(f.worker, WORKER);
+    assert.ok(f.results.length <= 10);
+  }
+  for (const c of s.queue.claimCalls) {
+    assert.equal(c.worker, WORKER);
+    assert.equal(c.batchSize, 10);
+    assert.ok(c.leaseSeconds >= 120, `lease ${c.leaseSeconds} s covers the 110 s budget`);
+  }
+  assert.equal(tmdb.flushes, 1);
+});
+
+Deno.test("refresh-worker runs several batch loops at once", async () => {
+  const tmdb = fakeTmdb({ async: true });
+  const s = setup(tmdb, range(1, 40), { deps: { loops: 4 } });
+  const { body } = await call(s, { batch_size: 5 });
+  assert.equal(body.claimed, 40);
+  assert.equal(tmdb.maxInFlight, 20, "4 loops × 5 items in flight together");
+});
+
+Deno.test("refresh-worker stops claiming when the budget left is too small for a batch", async () => {
+  const clock = new StepClock(NOW);
+  // Each TMDB call takes 1 s of (fake) time; a batch of 2 takes 2 s.
+  const tmdb = fakeTmdb({ onCall: () => (clock.t += 1_000) });
+  const s = setup(tmdb, range(1, 30), { clock, deps: { loops: 1 } });
+  const { status, body } = await call(s, { batch_size: 2, budget_ms: 10_000 });
+  assert.equal(status, 200);
+  // Batches start at +0, +2, +4, +6, +8 s; at +10 s nothing is left of the budget.
+  assert.equal(body.batches, 5);
+  assert.equal(body.claimed, 10);
+  assert.equal(body.stopped_because, "budget");
+  assert.equal(body.queue.pending, 20);
+  assert.equal([...s.queue.items.values()].filter((i) => i.status === "completed").length, 10);
+  for (const c of tmdb.calls) assert.equal(c.opts?.deadline, NOW + 10_000, "deadline passed on");
+});
+
+Deno.test("refresh-worker does not start a batch it cannot finish in the budget left", async () => {
+  const clock = new StepClock(NOW);
+  const tmdb = fakeTmdb({ onCall: () => (clock.t += 3_000) });
+  const s = setup(tmdb, range(1, 30), { clock, deps: { loops: 1 } });
+  const { body } = await call(s, { batch_size: 1, budget_ms: 10_000 });
+  // Batches at +0, +3, +6 s; at +9 s 1 s is left, less than a batch took (3 s).
+  assert.equal(body.batches, 3);
+  assert.equal(body.stopped_because, "budget");
+});
+
+// ---------------------------------------------------------------------------------------
+// Item outcomes
+// ---------------------------------------------------------------------------------------
+
+Deno.test("refresh-worker completes a movie TMDB no longer knows as not_found (no retry)", async () => {
+  const tmdb = fakeTmdb({
+    behaviour: (id) => id === 2 ? { kind: "error", error: "not_found" } : { kind: "ok" },
+  });
+  const s = setup(tmdb, [1, 2, 3]);
+  const { status, body } = await call(s);
+  assert.equal(status, 200);
+  assert.equal(body.not_found, 1);
+  assert.equal(body.refreshed, 2);
+  assert.equal(body.retried, 0);
+  const results = s.queue.finishCalls.flatMap((f) => f.results);
+  const item2 = [...s.queue.items.values()].find((i) => i.tmdb_id === 2)!;
+  assert.deepEqual(results.find((r) => r.queue_id === item2.queue_id), {
+    queue_id: item2.queue_id,
+    attempt: 1,
+    ok: true,
+    result: "not_found",
+  });
+  assert.equal(item2.status, "completed");
+  assert.equal(item2.result, "not_found");
+  assert.deepEqual(s.store.calls.filter((c) => c.method === "markNotFound"), [
+    { method: "markNotFound", tmdb_id: 2 },
+  ]);
+});
+
+Deno.test("refresh-worker reports a retryable failure as retryable with its error text", async () => {
+  const tmdb = fakeTmdb({
+    behaviour: (id) => id === 2 ? { kind: "error", error: "server_error" } : { kind: "ok" },
+  });
+  const s = setup(tmdb, [1, 2]);
+  const { body } = await call(s);
+  assert.equal(body.retried, 1);
+  assert.equal(body.failed, 0);
+  const item2 = [...s.queue.items.values()].find((i) => i.tmdb_id === 2)!;
+  const result = s.queue.finishCalls.flatMap((f) => f.results).find((r) =>
+    r.queue_id === item2.queue_id
+  )!;
+  assert.equal(result.ok, false);
+  assert.equal(result.retryable, true);
+  assert.match(result.error!, /^server_error: TMDB GET \/movie\/2 failed/);
+  assert.equal(item2.status, "pending");
+  assert.equal(item2.last_error, result.error);
+  assert.deepEqual(body.item_errors, [{
+    queue_id: item2.queue_id,
+    tmdb_id: 2,
+    attempt: 1,
+    error: result.error,
+    retryable: true,
+  }]);
+});
+
+Deno.test("refresh-worker retries invalid_response until the queue fails it after 3 attempts", async () => {
+  const tmdb = fakeTmdb({ behaviour: () => ({ kind: "error", error: "invalid_response" }) });
+  const s = setup(tmdb, [7]);
+  const outcomes: [number, number][] = [];
+  for (let run = 0; run < 4; run++) {
+    const { body } = await call(s, { run_id: crypto.randomUUID() });
+    outcomes.push([body.retried, body.failed]);
+  }
+  assert.deepEqual(outcomes, [[1, 0], [1, 0], [0, 1], [0, 0]]);
+  const item = [...s.queue.items.values()][0];
+  assert.equal(item.status, "failed");
+  assert.equal(item.attempt, 3);
+  assert.match(item.last_error!, /^invalid_response:/);
+  for (const f of s.queue.finishCalls) assert.equal(f.results[0].retryable, true);
+});
+
+Deno.test("refresh-worker: TMDB 401 stops the run, fails the in-hand items with the clear error, 502", async () => {
+  // 1 answers at once, 2 is rejected (401), 3 and 4 are still waiting when that happens.
+  const tmdb = fakeTmdb({
+    behaviour: (id) =>
+      id === 2
+        ? { kind: "error", error: "unauthorized" }
+        : id === 3 || id === 4
+        ? { kind: "hang" }
+        : { kind: "ok" },
+  });
+  const s = setup(tmdb, range(1, 12), { deps: { loops: 1 } });
+  const res = await s.handler(post({ batch_size: 4 }));
+  assert.equal(res.status, 502);
+  const text = await res.text();
+  const body = JSON.parse(text);
+  assert.equal(body.error, "tmdb_unauthorized");
+  assert.equal(body.message, UNAUTHORIZED);
+  assert.equal(body.stopped_because, "tmdb_unauthorized");
+  assert.equal(body.claimed, 4);
+  assert.equal(body.refreshed, 1);
+  assert.equal(body.retried, 3);
+  assert.equal(s.queue.claimCalls.length, 1, "no batch is claimed after the 401");
+  assert.equal(s.queue.finishCalls.length, 1);
+  const results = s.queue.finishCalls[0].results;
+  assert.deepEqual(results.map((r) => [r.ok, r.error ?? r.result, r.retryable]), [
+    [true, "refreshed", undefined],
+    [false, UNAUTHORIZED, true],
+    [false, UNAUTHORIZED, true],
+    [false, UNAUTHORIZED, true],
+  ]);
+  assert.equal(body.queue.pending, 11, "8 never claimed + 3 back for a retry");
+  for (const secret of [SERVICE_KEY, TMDB_TOKEN]) {
+    assert.ok(!text.includes(secret));
+    assert.ok(!s.logger.lines.some((l) => l.includes(secret)));
+  }
+  const line = s.logger.entries.find((e) => e.event === "refresh_worker_run")!;
+  assert.equal(line.level, "error");
+  assert.equal(line.error, "tmdb_unauthorized");
+});
+
+Deno.test("refresh-worker: with several loops a 401 stops every loop", async () => {
+  const tmdb = fakeTmdb({
+    async: true,
+    behaviour: (id) => id === 5 ? { kind: "error", error: "unauthorized" } : { kind: "ok" },
+  });
+  const s = setup(tmdb, range(1, 200), { deps: { loops: 4 } });
+  const { status, body } = await call(s, { batch_size: 5 });
+  assert.equal(status, 502);
+  // The four first batches were in hand together; none after them.
+  assert.equal(body.batches, 4);
+  assert.equal(s.queue.claimCalls.length, 4);
+});
+
+Deno.test("refresh-worker never puts a secret in its answer or its log lines", async () => {
+  const tmdb = fakeTmdb();
+  tmdb.movieDetails = (id) =>
+    Promise.reject(
+      new TmdbError(`TMDB GET /movie/${id} failed: network: Bearer ${TMDB_TOKEN} rejected`, {
+        kind: "network",
+        httpStatus: null,
+        statusCode: null,
+        statusMessage: null,
+        endpoint: "/movie/{id}",
+        attempts: 4,
+        retryable: true,
+        tmdbId: id,
+      }),
+    );
+  const s = setup(tmdb, [1, 2]);
+  const res = await s.handler(post({}));
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.equal(JSON.parse(text).retried, 2);
+  assert.ok(!text.includes(TMDB_TOKEN));
+  assert.ok(!text.includes(SERVICE_KEY));
+  assert.ok(!s.logger.lines.some((l) => l.includes(TMDB_TOKEN) || l.includes(SERVICE_KEY)));
+  for (const f of s.queue.finishCalls) {
+    assert.ok(!JSON.stringify(f.results).includes(TMDB_TOKEN));
+  }
+});
+
+Deno.test("refresh-worker: a database failure finishing a batch answers 500 and stops claiming", async () => {
+  const tmdb = fakeTmdb();
+  const clock = new FakeClock({ start: NOW });
+  const queue = createMemoryRefreshQueue({ clock, failOn: ["finishBatch"] });
+  const s = setup(tmdb, [], { clock, deps: { queue, loops: 1 } });
+  queue.addWork({ tmdb_id: 1, last_refreshed_at: null, next_refresh_at: NOW });
+  queue.enqueue(1);
+  queue.addWork({ tmdb_id: 2, last_refreshed_at: null, next_refresh_at: NOW });
+  queue.enqueue(2);
+  const { status, body } = await call(s, { batch_size: 1 });
+  assert.equal(status, 500);
+  assert.equal(body.error, "internal_error");
+  assert.equal(queue.claimCalls.length, 1);
+  assert.ok(s.logger.entries.some((e) => e.event === "refresh_worker_failed"));
+});

@@ -1,0 +1,552 @@
+/**
+ * `POST /functions/v1/scheduled-ingest`: find movies on TMDB's lists that the catalog lacks
+ * (or holds a stale copy of) and ingest them. Called by `public.call_scheduled_ingest()`
+ * through pg_net (cron or by hand), or directly by an operator.
+ *
+ * Request (JSON, unknown keys rejected):
+ * `{ "source": "mixed_daily", "limit": 30, "run_id": "<uuid>", "trigger": "cron",
+ *    "job_name": "scheduled_ingest_daily" }`
+ * - `source` (required): `now_playing`, `popular`, `trending_day`, `trending_week`,
+ *   `mixed_daily` (now_playing + trending_week) or `mixed_weekly` (popular + trending_week);
+ * - `limit`: integer 1..200, default 30: the most movies ingested;
+ * - `run_id`: uuid, generated when absent; `trigger`: `cron` | `manual` (default `manual`);
+ *   `job_name`: string (≤ 100 characters) or null.
+ *
+ * How a run goes: insert the run row (`start_ingestion_run`); walk pages 1, 2, … of each
+ * list of the source in turn (round-robin), deduplicating ids across lists and pages; for
+ * each page, classify its new ids in one SQL call and keep the `new` and `due` ones (the
+ * `fresh` ones are counted as `skipped_fresh`); stop once `limit` candidates are found,
+ * every list is exhausted (past `total_pages`, or page 500, TMDB's cap) or the time budget
+ * for walking runs out; ingest the candidates (`ingestMovies`: one TMDB request and one SQL
+ * call per movie); finish the run row with the counts; flush the API log rows.
+ *
+ * 200: the {@link ScheduledIngestSummary} (status `succeeded`, or `partial` when some movie
+ * or list page failed or the budget cut the ingest short). 502: the summary plus
+ * `{error, message, request_id}` when the run failed as a whole (TMDB rejected the
+ * credentials, or no list page could be read); the run row is finished as `failed` either
+ * way. Other errors: `{ error, message, request_id }` with 400 / 401 / 405 / 409 / 413 /
+ * 415 / 500.
+ *
+ * One JSON log line per run (`scheduled_ingest_run`), plus the shared `movie_failed` lines.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { authorize } from "../_shared/auth.ts";
+import type { CatalogStore } from "../_shared/catalog_store.ts";
+import { type Clock, systemClock } from "../_shared/clock.ts";
+import {
+  errorResponse,
+  HttpError,
+  jsonResponse,
+  readJsonBody,
+  requestIdOf,
+  requireMethod,
+} from "../_shared/http.ts";
+import { DEFAULT_INGEST_CONCURRENCY, ingestMovies, type IngestSummary } from "../_shared/ingest.ts";
+import type { IngestionRunStatus, IngestionRunStore } from "../_shared/ingestion_runs.ts";
+import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb_client.ts";
+
+/** The function's name (folder), used in logs and API log rows. */
+export const FUNCTION_NAME = "scheduled-ingest";
+
+/** The TMDB lists each source walks, in round-robin order. */
+export const SOURCES = {
+  now_playing: ["now_playing"],
+  popular: ["popular"],
+  trending_day: ["trending_day"],
+  trending_week: ["trending_week"],
+  mixed_daily: ["now_playing", "trending_week"],
+  mixed_weekly: ["popular", "trending_week"],
+} as const satisfies Record<string, readonly TmdbMovieList[]>;
+
+/** A source name. */
+export type Source = keyof typeof SOURCES;
+
+/** Names of the valid sources, in documentation order. */
+export const SOURCE_NAMES = Object.keys(SOURCES) as [Source, ...Source[]];
+
+/** Bounds and default of `limit`. */
+export const LIMIT = { min: 1, max: 200, default: 30 } as const;
+
+/** TMDB serves list pages 1–500 only, whatever `total_pages` says. */
+export const MAX_LIST_PAGE = 500;
+
+/**
+ * Time budget, from the start of the request (pg_net waits 150 s; hosted functions get
+ * 150 s of wall clock): no list page is requested after `pagesMs`, no movie is started after
+ * `startMs`, and no TMDB attempt or retry runs past `hardMs`.
+ */
+export const DEFAULT_BUDGET = { pagesMs: 60_000, startMs: 105_000, hardMs: 120_000 } as const;
+
+/** The message of a run stopped because TMDB answered 401. */
+export function tmdbUnauthorizedMessage(error: TmdbError): string {
+  const code = error.statusCode !== null
+    ? `status_code ${error.statusCode}`
+    : `HTTP ${error.httpStatus ?? 401}`;
+  return `TMDB rejected the credentials (${code}): check TMDB_API_TOKEN`;
+}
+
+const intInRange = (name: string, min: number, max: number) =>
+  z.number({
+    errorMap: (_issue, ctx) => ({
+      message: `${name} must be an integer between ${min} and ${max}: current value is ${
+        JSON.stringify(ctx.data) ?? "undefined"
+      }`,
+    }),
+  }).int().min(min).max(max);
+
+/** The request body. */
+export const scheduledIngestBodySchema = z.object({
+  source: z.enum(SOURCE_NAMES, {
+    errorMap: (_issue, ctx) => ({
+      message: ctx.data === undefined
+        ? `source is required: one of ${SOURCE_NAMES.join(", ")}`
+        : `Unknown source ${JSON.stringify(ctx.data)}: valid sources are ${
+          SOURCE_NAMES.join(", ")
+        }`,
+    }),
+  }),
+  limit: intInRange("limit", LIMIT.min, LIMIT.max).default(LIMIT.default),
+  run_id: z.string().uuid("run_id must be a uuid").optional(),
+  trigger: z.enum(["cron", "manual"], {
+    errorMap: () => ({ message: "trigger must be 'cron' or 'manual'" }),
+  }).default("manual"),
+  job_name: z.string().max(100, "job_name must be at most 100 characters").nullable()
+    .optional(),
+}, { invalid_type_error: "Expected a JSON object" }).strict();
+
+/** A parsed request body. */
+export type ScheduledIngestBody = z.infer<typeof scheduledIngestBodySchema>;
+
+/** A list page that could not be read (the walk of that list stopped there). */
+export interface ListError {
+  /** The list. */
+  list: TmdbMovieList;
+  /** The page. */
+  page: number;
+  /** The TMDB error kind. */
+  kind: string;
+  /** What went wrong. */
+  message: string;
+}
+
+/** Why the walk over the lists stopped. */
+export type StoppedBecause = "limit" | "exhausted" | "budget" | "tmdb_unauthorized";
+
+/** The response body (200 and 502). */
+export interface ScheduledIngestSummary {
+  /** The run id (also on the run row and the API log rows). */
+  run_id: string;
+  /** The source. */
+  source: Source;
+  /** The most movies the run could ingest. */
+  limit: number;
+  /** `cron` or `manual`. */
+  trigger: "cron" | "manual";
+  /** The cron job, when there is one. */
+  job_name: string | null;
+  /** List pages fetched. */
+  pages_fetched: number;
+  /** Unique ids seen on those pages. */
+  found: number;
+  /** Ids kept for ingest (`new` or `due`, at most `limit`). */
+  candidates: number;
+  /** `inserted + updated`. */
+  ingested: number;
+  /** Movies newly added. */
+  inserted: number;
+  /** Movies whose data changed. */
+  updated: number;
+  /** Movies fetched without changes. */
+  unchanged: number;
+  /** Candidates TMDB no longer knows (marked not found). */
+  not_found: number[];
+  /** Candidates that failed, with why. */
+  failed: { tmdb_id: number; kind: string; message: string }[];
+  /** Candidates not started because the time budget ran out. */
+  skipped: number[];
+  /** Ids seen whose catalog copy is fresh (not ingested). */
+  skipped_fresh: number;
+  /** List pages that failed. */
+  list_errors: ListError[];
+  /** Why walking the lists stopped. */
+  stopped_because: StoppedBecause;
+  /** How the run ended (as on the run row). */
+  status: IngestionRunStatus;
+  /** Wall time of the run. */
+  duration_ms: number;
+}
+
+/** What the handler needs (the real ones come from `_shared/runtime.ts`). */
+export interface HandlerDeps {
+  /** Keys a caller may present. */
+  allowedKeys: readonly string[];
+  /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
+  tmdbFor(runId: string): Pick<TmdbClient, "movieList" | "movieDetails" | "flushLogs">;
+  /** Where movies are written. */
+  store: CatalogStore;
+  /** The run log and freshness check. */
+  runs: IngestionRunStore;
+  /** Request and failure logs. */
+  logger: Logger;
+  /** Default system clock. */
+  clock?: Clock;
+  /** Run ids when the body has none. Default `crypto.randomUUID()`. */
+  newRunId?: () => string;
+  /** Secret values to redact from response bodies (the logger redacts its own). */
+  secrets?: readonly string[];
+  /** Movies ingested at once; keep it ≤ the TMDB limiter's connections. Default 8. */
+  concurrency?: number;
+  /** Time budget, see {@link DEFAULT_BUDGET}. */
+  budget?: { pagesMs: number; startMs: number; hardMs: number };
+}
+
+/** Dependencies resolved per request, e.g. `() => fromRuntime(getRuntime(FUNCTION_NAME))`. */
+export interface LazyHandlerDeps {
+  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
+  getDeps(): HandlerDeps | Promise<HandlerDeps>;
+  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
+  logger?: Logger;
+}
+
+/**
+ * The handler's dependencies from the process runtime (`_shared/runtime.ts`): everything as
+ * is, with the ingest concurrency capped by the TMDB limiter's connections.
+ */
+export function fromRuntime(
+  runtime: HandlerDeps & { config: { tmdb: { maxConcurrent: number } } },
+): HandlerDeps {
+  return {
+    ...runtime,
+    concurrency: Math.min(DEFAULT_INGEST_CONCURRENCY, runtime.config.tmdb.maxConcurrent),
+  };
+}
+
+/** What walking the lists produced. */
+interface Collected {
+  candidates: number[];
+  found: number;
+  skippedFresh: number;
+  pagesFetched: number;
+  listErrors: ListError[];
+  stoppedBecause: StoppedBecause;
+  unauthorized: TmdbError | null;
+}
+
+/** Walks the source's lists round-robin until `limit` candidates, exhaustion or the budget. */
+async function collectCandidates(
+  lists: readonly TmdbMovieList[],
+  limit: number,
+  deps: {
+    tmdb: Pick<TmdbClient, "movieList">;
+    runs: IngestionRunStore;
+    clock: Clock;
+    pagesDeadline: number;
+    callDeadline: number;
+  },
+): Promise<Collected> {
+  const { tmdb, runs, clock, pagesDeadline, callDeadline } = deps;
+  const walks = lists.map((list) => ({ list, next: 1, done: false }));
+  const seen = new Set<number>();
+  const out: Collected = {
+    candidates: [],
+    found: 0,
+    skippedFresh: 0,
+    pagesFetched: 0,
+    listErrors: [],
+    stoppedBecause: "exhausted",
+    unauthorized: null,
+  };
+  for (;;) {
+    const open = walks.filter((w) => !w.done);
+    if (open.length === 0) return out; // every list exhausted (or failed)
+    for (const walk of open) {
+      if (out.candidates.length >= limit) {
+        out.stoppedBecause = "limit";
+        return out;
+      }
+      if (clock.now() >= pagesDeadline) {
+        out.stoppedBecause = "budget";
+        return out;
+      }
+      const page = walk.next;
+      let result;
+      try {
+        result = await tmdb.movieList(walk.list, page, { deadline: callDeadline });
+      } catch (error) {
+        if (!(error instanceof TmdbError)) throw error;
+        if (error.kind === "unauthorized") {
+          out.unauthorized = error;
+          out.stoppedBecause = "tmdb_unauthorized";
+          return out;
+        }
+        // This list stops here; the others go on.
+        out.listErrors.push({ list: walk.list, page, kind: error.kind, message: error.message });
+        walk.done = true;
+        continue;
+      }
+      out.pagesFetched++;
+      walk.next = page + 1;
+      if (walk.next > Math.min(result.total_pages, MAX_LIST_PAGE)) walk.done = true;
+
+      const fresh: number[] = [];
+      for (const item of result.results) {
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        fresh.push(item.id);
+      }
+      out.found += fresh.length;
+      if (fresh.length === 0) continue;
+      const states = await runs.classify(fresh);
+      for (const id of fresh) {
+        const state = states.get(id) ?? "new";
+        if (state === "fresh") out.skippedFresh++;
+        else if (out.candidates.length < limit) out.candidates.push(id);
+      }
+    }
+    if (out.candidates.length >= limit) {
+      out.stoppedBecause = "limit";
+      return out;
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function runError(summary: ScheduledIngestSummary): string | null {
+  const parts: string[] = [];
+  if (summary.failed.length > 0) {
+    parts.push(`${summary.failed.length} of ${summary.candidates} movies failed`);
+  }
+  if (summary.skipped.length > 0) {
+    parts.push(`${summary.skipped.length} movies not started: the time budget ran out`);
+  }
+  for (const e of summary.list_errors.slice(0, 3)) {
+    parts.push(`${e.list} page ${e.page}: ${e.message}`);
+  }
+  return parts.length === 0 ? null : parts.join("; ");
+}
+
+/**
+ * Creates the `scheduled-ingest` request handler. Pass the dependencies directly (tests) or
+ * as `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured`).
+ */
+export function createHandler(
+  source: HandlerDeps | LazyHandlerDeps,
+): (req: Request) => Promise<Response> {
+  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+
+  return async (req: Request): Promise<Response> => {
+    const requestId = requestIdOf(req);
+    let deps: HandlerDeps | undefined;
+    let runId: string | undefined;
+    try {
+      requireMethod(req, ["POST"]);
+      deps = "getDeps" in source ? await source.getDeps() : source;
+      authorize(req, deps.allowedKeys);
+      const body = await readJsonBody(req, scheduledIngestBodySchema);
+
+      const clock = deps.clock ?? systemClock;
+      const budget = deps.budget ?? DEFAULT_BUDGET;
+      const secrets = deps.secrets ?? [];
+      const start = clock.now();
+      runId = body.run_id ?? deps.newRunId?.() ?? crypto.randomUUID();
+      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
+
+      try {
+        await deps.runs.start({
+          runId,
+          source: body.source,
+          trigger: body.trigger,
+          requested: body.limit,
+        });
+      } catch (error) {
+        if ((error as { code?: unknown })?.code === "23505") {
+          throw new HttpError(
+            409,
+            "duplicate_run",
+            `A run with run_id ${runId} already exists; omit run_id to get a new one`,
+          );
+        }
+        throw error;
+      }
+
+      const tmdb = deps.tmdbFor(runId);
+      let collected: Collected | undefined;
+      let ingest: IngestSummary | undefined;
+      let unauthorized: TmdbError | null = null;
+      let unexpected: unknown;
+      try {
+        collected = await collectCandidates(SOURCES[body.source], body.limit, {
+          tmdb,
+          runs: deps.runs,
+          clock,
+          pagesDeadline: start + budget.pagesMs,
+          callDeadline: start + budget.startMs,
+        });
+        unauthorized = collected.unauthorized;
+        if (unauthorized === null && collected.candidates.length > 0) {
+          // Stop the whole ingest at the first 401: every other call would fail the same way.
+          const abort = new AbortController();
+          const guarded: Pick<TmdbClient, "movieDetails"> = {
+            async movieDetails(id, opts) {
+              try {
+                return await tmdb.movieDetails(id, opts);
+              } catch (error) {
+                if (error instanceof TmdbError && error.kind === "unauthorized") {
+                  unauthorized ??= error;
+                  abort.abort(new Error("TMDB rejected the credentials"));
+                }
+                throw error;
+              }
+            },
+          };
+          ingest = await ingestMovies(collected.candidates, {
+            tmdb: guarded,
+            store: deps.store,
+            logger,
+            clock,
+            concurrency: deps.concurrency,
+            deadline: start + budget.startMs,
+            hardDeadline: start + budget.hardMs,
+            signal: abort.signal,
+          });
+        }
+      } catch (error) {
+        unexpected = error;
+      } finally {
+        await tmdb.flushLogs();
+      }
+
+      const noPages = collected !== undefined && collected.pagesFetched === 0 &&
+        collected.listErrors.length > 0;
+      const fatal = unexpected !== undefined || unauthorized !== null || noPages;
+      const summary: ScheduledIngestSummary = {
+        run_id: runId,
+        source: body.source,
+        limit: body.limit,
+        trigger: body.trigger,
+        job_name: body.job_name ?? null,
+        pages_fetched: collected?.pagesFetched ?? 0,
+        found: collected?.found ?? 0,
+        candidates: collected?.candidates.length ?? 0,
+        ingested: (ingest?.inserted ?? 0) + (ingest?.updated ?? 0),
+        inserted: ingest?.inserted ?? 0,
+        updated: ingest?.updated ?? 0,
+        unchanged: ingest?.unchanged ?? 0,
+        not_found: ingest?.not_found ?? [],
+        failed: (ingest?.failed ?? []).map((f) => ({
+          ...f,
+          message: redactString(f.message, secrets),
+        })),
+        skipped: ingest?.skipped ?? [],
+        skipped_fresh: collected?.skippedFresh ?? 0,
+        list_errors: (collected?.listErrors ?? []).map((e) => ({
+          ...e,
+          message: redactString(e.message, secrets),
+        })),
+        stopped_because: unauthorized !== null
+          ? "tmdb_unauthorized"
+          : collected?.stoppedBecause ?? "exhausted",
+        status: "succeeded",
+        duration_ms: 0,
+      };
+      let error: { code: string; message: string; status: number } | null = null;
+      if (unauthorized !== null) {
+        error = {
+          code: "tmdb_unauthorized",
+          message: tmdbUnauthorizedMessage(unauthorized),
+          status: 502,
+        };
+      } else if (unexpected !== undefined) {
+        logger.error("scheduled_ingest_error", { error: unexpected });
+        error = {
+          code: "internal_error",
+          message: `The run failed unexpectedly; see the function logs for request_id ${requestId}`,
+          status: 500,
+        };
+      } else if (noPages) {
+        error = {
+          code: "tmdb_unavailable",
+          message: `No TMDB list page could be read: ${summary.list_errors[0].message}`,
+          status: 502,
+        };
+      }
+      summary.status = fatal ? "failed" : runError(summary) === null ? "succeeded" : "partial";
+      summary.duration_ms = Math.max(0, Math.round(clock.now() - start));
+
+      let finishError: unknown;
+      try {
+        await deps.runs.finish({
+          runId,
+          found: summary.found,
+          ingested: summary.ingested,
+          unchanged: summary.unchanged,
+          failed: summary.failed.length,
+          skippedFresh: summary.skipped_fresh,
+          status: summary.status,
+          error: unexpected !== undefined
+            ? redactString(`the run failed: ${errorText(unexpected)}`, secrets)
+            : error?.message ?? runError(summary),
+          details: {
+            job_name: summary.job_name,
+            limit: summary.limit,
+            pages_fetched: summary.pages_fetched,
+            candidates: summary.candidates,
+            inserted: summary.inserted,
+            updated: summary.updated,
+            not_found: summary.not_found,
+            failed: summary.failed.slice(0, 50),
+            skipped: summary.skipped,
+            list_errors: summary.list_errors,
+            stopped_because: summary.stopped_because,
+            duration_ms: summary.duration_ms,
+          },
+        });
+      } catch (e) {
+        finishError = e;
+      }
+
+      const level = summary.status === "failed" || finishError !== undefined ? "error" : "info";
+      logger[level]("scheduled_ingest_run", {
+        ...summary,
+        ...(error ? { error: error.code, message: error.message } : {}),
+        ...(finishError !== undefined ? { run_row_error: finishError } : {}),
+      });
+      if (error === null && finishError !== undefined) {
+        error = {
+          code: "run_log_failed",
+          message: `The run finished but its row in scheduled_ingestion_log could not be ` +
+            `updated; see the function logs for request_id ${requestId}`,
+          status: 500,
+        };
+      }
+      if (error !== null) {
+        return jsonResponse(
+          { error: error.code, message: error.message, request_id: requestId, ...summary },
+          { status: error.status },
+        );
+      }
+      return jsonResponse(summary);
+    } catch (error) {
+      const logger = deps?.logger ?? fallbackLogger;
+      const res = errorResponse(error, { requestId, logger, secrets: deps?.secrets ?? [] });
+      if (error instanceof HttpError && error.status < 500) {
+        logger.warn("request_failed", {
+          request_id: requestId,
+          ...(runId ? { run_id: runId } : {}),
+          method: req.method,
+          status: res.status,
+          error: error.code,
+          message: error.message,
+        });
+      }
+      return res;
+    }
+  };
+}

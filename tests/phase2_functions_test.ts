@@ -1,0 +1,372 @@
+/**
+ * Phase 2 end to end on a running stack (functions host, TMDB stand-in, migrations 016–022):
+ * scheduled-ingest called through pg_net, refresh-worker draining 1,000 movies in one
+ * invocation, two workers in parallel, and daily-refresh keeping its watermark when the
+ * TMDB stand-in fails.
+ *
+ * Run: `STACK=work bash local/bin/stack start --no-job`, then
+ * `STACK_INFO=.stack/work/stack.json node_modules/.bin/deno test -A tests/phase2_functions_test.ts`.
+ *
+ * The tests pause the stack's cron jobs while they run (a `refresh_worker` firing would
+ * claim the items under test) and restore them afterwards.
+ */
+import assert from "node:assert/strict";
+import type postgres from "postgres";
+import { createPostgresCatalogStore } from "../supabase/functions/_shared/catalog_store.ts";
+import { ingestMovies } from "../supabase/functions/_shared/ingest.ts";
+import { createMemoryLogger } from "../supabase/functions/_shared/logger.ts";
+import { intArrayLiteral } from "../supabase/functions/_shared/ingestion_runs.ts";
+import { createTmdbClient } from "../supabase/functions/_shared/tmdb_client.ts";
+import { connect, eventually, needsStack, stack } from "./_stack.ts";
+
+/** A JSON response body, read field by field in the assertions. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** The TMDB stand-in's origin (control API at `${origin}/__control/…`). */
+function tmdbOrigin(): string {
+  return stack!.tmdbUrl.replace(/\/3\/?$/, "");
+}
+
+async function setFaults(faults: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${tmdbOrigin()}/__control/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(faults),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+async function standinControl(path: string, method = "GET"): Promise<Json> {
+  const res = await fetch(`${tmdbOrigin()}/__control/${path}`, { method });
+  assert.equal(res.status, 200);
+  return await res.json();
+}
+
+/** POSTs `body` to a function with the service-role key; returns status and JSON body. */
+async function invoke(name: string, body: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${stack!.functionsUrl}/${name}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${stack!.serviceRoleKey}`,
+    },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(160_000),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    throw new Error(`${name} answered ${res.status} with non-JSON: ${text.slice(0, 500)}`);
+  }
+}
+
+/** Runs `fn` with every active cron job paused, then restores them. */
+async function withCronPaused<T>(sql: postgres.Sql, fn: () => Promise<T>): Promise<T> {
+  const jobs = await sql<{ jobid: string }[]>`
+    select jobid from cron.job where active`;
+  for (const { jobid } of jobs) await sql`select cron.alter_job(${jobid}::bigint, active => false)`;
+  try {
+    return await fn();
+  } finally {
+    for (const { jobid } of jobs) {
+      await sql`select cron.alter_job(${jobid}::bigint, active => true)`;
+    }
+  }
+}
+
+/** `n` movie ids of the stand-in's catalog, read from its `/movie/popular` pages. */
+async function catalogIds(n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let page = 1; ids.length < n; page++) {
+    const res = await fetch(`${stack!.tmdbUrl}/movie/popular?page=${page}`, {
+      headers: { authorization: `Bearer ${stack!.tmdbToken}` },
+    });
+    assert.equal(res.status, 200, `popular page ${page}`);
+    const body = await res.json() as { results: { id: number }[]; total_pages: number };
+    for (const r of body.results) if (!ids.includes(r.id)) ids.push(r.id);
+    if (page >= body.total_pages) break;
+  }
+  assert.ok(ids.length >= n, `the stand-in lists only ${ids.length} movies`);
+  return ids.slice(0, n);
+}
+
+/** Makes sure every id is a work in the catalog (ingesting the missing ones in-process). */
+async function ensureIngested(sql: postgres.Sql, ids: number[]): Promise<void> {
+  const rows = await sql<{ tmdb_id: number; state: string }[]>`
+    select tmdb_id, state from public.classify_tmdb_ids(${intArrayLiteral(ids)}::integer[])`;
+  const missing = rows.filter((r) => r.state === "new").map((r) => r.tmdb_id);
+  if (missing.length === 0) return;
+  const tmdb = createTmdbClient({
+    baseUrl: stack!.tmdbUrl,
+    accessToken: stack!.tmdbToken!,
+    callerName: "phase2-test",
+    runId: crypto.randomUUID(),
+  });
+  const summary = await ingestMovies(missing, {
+    tmdb,
+    store: createPostgresCatalogStore(sql),
+    logger: createMemoryLogger({ fn: "phase2-test" }),
+    concurrency: 16,
+  });
+  assert.equal(summary.failed.length, 0, JSON.stringify(summary.failed.slice(0, 3)));
+  assert.equal(summary.inserted + summary.updated + summary.unchanged, missing.length);
+}
+
+/**
+ * Empties the active part of the queue and queues `ids` afresh, due for a refetch. Returns
+ * the time just before they were queued (to tell their rows from earlier runs').
+ */
+async function queueForRefresh(sql: postgres.Sql, ids: number[]): Promise<Date> {
+  await sql`delete from public.refresh_queue where status in ('pending', 'processing')`;
+  const [{ since }] = await sql<{ since: Date }[]>`select clock_timestamp() as since`;
+  await sql`
+    update public.works set last_refreshed_at = now() - interval '30 days'
+     where tmdb_id = any(${intArrayLiteral(ids)}::integer[])`;
+  const [{ n }] = await sql<{ n: number }[]>`
+    select public.enqueue_refresh(
+      array(select id from public.works where tmdb_id = any(${intArrayLiteral(ids)}::integer[])),
+      'manual',
+      100::smallint
+    ) as n`;
+  assert.equal(n, ids.length);
+  return since;
+}
+
+interface QueueRow {
+  tmdb_id: number;
+  status: string;
+  retry_count: number;
+  locked_by: string | null;
+  result: string | null;
+}
+
+async function queueRows(sql: postgres.Sql, ids: number[], since: Date): Promise<QueueRow[]> {
+  return await sql<QueueRow[]>`
+    select w.tmdb_id, q.status, q.retry_count, q.locked_by, q.result
+      from public.refresh_queue q
+      join public.works w on w.id = q.work_id
+     where w.tmdb_id = any(${intArrayLiteral(ids)}::integer[])
+       and q.queued_at >= ${since}
+     order by q.id`;
+}
+
+// ---------------------------------------------------------------------------------------
+
+Deno.test({
+  name: "call_scheduled_ingest('mixed_daily', 5, 'manual') goes through pg_net and ingests 5 works",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      await setFaults({});
+      await withCronPaused(sql, async () => {
+        const [{ request_id }] = await sql<{ request_id: string }[]>`
+          select public.call_scheduled_ingest('mixed_daily', 5, 'manual') as request_id`;
+        assert.ok(request_id !== null);
+        const run = await eventually(
+          async () => {
+            const [r] = await sql`
+            select * from public.edge_function_runs
+             where request_id = ${request_id} and state <> 'queued'`;
+            return r;
+          },
+          "the scheduled-ingest response",
+          150_000,
+        );
+        assert.equal(run.state, "done", JSON.stringify(run.response_text));
+        assert.equal(run.status_code, 200);
+        assert.equal(run.function_name, "scheduled-ingest");
+        const summary = run.response;
+        assert.equal(summary.run_id, run.run_id);
+        assert.equal(summary.source, "mixed_daily");
+        assert.equal(summary.limit, 5);
+        assert.equal(summary.trigger, "manual");
+        assert.equal(summary.candidates, 5);
+        assert.equal(summary.ingested, 5);
+        assert.deepEqual(summary.failed, []);
+        assert.equal(summary.status, "succeeded");
+        assert.ok(summary.pages_fetched >= 1);
+        assert.ok(summary.found >= 5);
+
+        const [log] = await sql`
+          select * from public.scheduled_ingestion_log where run_id = ${run.run_id}`;
+        assert.equal(log.source, "mixed_daily");
+        assert.equal(log.trigger, "manual");
+        assert.equal(log.requested, 5);
+        assert.equal(log.status, "succeeded");
+        assert.equal(log.ingested, 5);
+        assert.equal(log.found, summary.found);
+        assert.equal(log.skipped_fresh, summary.skipped_fresh);
+        assert.equal(log.error, null);
+        assert.ok(log.finished_at !== null);
+
+        // The 5 movies fetched by this run are in the catalog, refreshed just now.
+        const fetched = await sql<{ tmdb_id: number }[]>`
+          select distinct tmdb_id from public.tmdb_api_logs
+           where run_id = ${run.run_id} and endpoint = '/movie/{id}' and http_status = 200`;
+        assert.equal(fetched.length, 5);
+        const [{ n }] = await sql<{ n: number }[]>`
+          select count(*)::int as n from public.works
+           where tmdb_id = any(${intArrayLiteral(fetched.map((f) => f.tmdb_id))}::integer[])
+             and last_refreshed_at > now() - interval '5 minutes'`;
+        assert.equal(n, 5);
+      });
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "refresh-worker drains 1,000 queued movies in one invocation within its budget",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      await setFaults({});
+      const ids = await catalogIds(1000);
+      await ensureIngested(sql, ids);
+      await withCronPaused(sql, async () => {
+        const since = await queueForRefresh(sql, ids);
+        await standinControl("reset", "POST");
+        const runId = crypto.randomUUID();
+        const started = performance.now();
+        const { status, body } = await invoke("refresh-worker", { run_id: runId });
+        const wallMs = performance.now() - started;
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.equal(body.worker_id, `refresh-worker:${runId}`);
+        assert.equal(body.stopped_because, "queue_empty");
+        assert.equal(body.claimed, 1000);
+        assert.equal(body.refreshed + body.unchanged + body.not_found, 1000);
+        assert.equal(body.retried + body.failed + body.lost_lease, 0);
+        assert.ok(body.duration_ms < 110_000, `took ${body.duration_ms} ms`);
+        assert.ok(wallMs < 150_000);
+        assert.equal(body.queue.pending, 0);
+        assert.equal(body.queue.processing, 0);
+
+        const rows = await queueRows(sql, ids, since);
+        assert.equal(rows.length, 1000);
+        for (const r of rows) {
+          assert.equal(r.status, "completed", JSON.stringify(r));
+          assert.equal(r.retry_count, 1, `claimed once: ${JSON.stringify(r)}`);
+          assert.equal(r.locked_by, body.worker_id);
+        }
+        // One TMDB request per movie, none twice.
+        const stats = await standinControl("stats");
+        assert.equal(stats.byEndpoint["/movie/{id}"], 1000);
+        for (const id of ids) assert.equal(stats.byMovieId[String(id)], 1, `movie ${id}`);
+        const [{ n }] = await sql<{ n: number }[]>`
+          select count(*)::int as n from public.works
+           where tmdb_id = any(${intArrayLiteral(ids)}::integer[])
+             and last_refreshed_at > now() - interval '10 minutes'`;
+        assert.equal(n, 1000, "every movie was refreshed");
+      });
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "two refresh-workers invoked in parallel never process one item twice",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      await setFaults({});
+      const ids = (await catalogIds(1300)).slice(1000); // other movies than the 1,000 above
+      await ensureIngested(sql, ids);
+      await withCronPaused(sql, async () => {
+        const since = await queueForRefresh(sql, ids);
+        await standinControl("reset", "POST");
+        const [a, b] = await Promise.all([
+          invoke("refresh-worker", { batch_size: 5 }),
+          invoke("refresh-worker", { batch_size: 5 }),
+        ]);
+        assert.equal(a.status, 200, JSON.stringify(a.body));
+        assert.equal(b.status, 200, JSON.stringify(b.body));
+        assert.notEqual(a.body.worker_id, b.body.worker_id);
+        assert.equal(a.body.claimed + b.body.claimed, ids.length);
+        assert.equal(a.body.lost_lease + b.body.lost_lease, 0);
+
+        const rows = await queueRows(sql, ids, since);
+        assert.equal(rows.length, ids.length);
+        const byWorker = new Map<string, number>();
+        for (const r of rows) {
+          assert.equal(r.status, "completed");
+          assert.equal(r.retry_count, 1, `claimed once: ${JSON.stringify(r)}`);
+          byWorker.set(r.locked_by!, (byWorker.get(r.locked_by!) ?? 0) + 1);
+        }
+        assert.equal(byWorker.get(a.body.worker_id), a.body.claimed);
+        assert.equal(byWorker.get(b.body.worker_id), b.body.claimed);
+        const stats = await standinControl("stats");
+        for (const id of ids) assert.equal(stats.byMovieId[String(id)], 1, `movie ${id}`);
+      });
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "daily-refresh keeps the watermark when the stand-in fails a page, and advances it after",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      await withCronPaused(sql, async () => {
+        const [{ wm }] = await sql<{ wm: Date }[]>`
+          select date_trunc('second', now() - interval '2 days') as wm`;
+        await sql`
+          insert into public.sync_state (key, changes_watermark)
+          values ('tmdb_movie_changes', ${wm})
+          on conflict (key) do update
+             set changes_watermark = excluded.changes_watermark, last_error = null`;
+        const [before] = await sql`
+          select last_sync_at from public.sync_state where key = 'tmdb_movie_changes'`;
+
+        // Every request fails (5xx), also after the client's retries.
+        await setFaults({ errorRate5xx: 1 });
+        let failed;
+        try {
+          failed = await invoke("daily-refresh", { limit: 10 });
+        } finally {
+          await setFaults({});
+        }
+        assert.equal(failed.status, 200, JSON.stringify(failed.body));
+        assert.equal(failed.body.changes.complete, false);
+        assert.equal(failed.body.changes.watermark_advanced, false);
+        assert.match(failed.body.changes.error, /\/movie\/changes/);
+        const [afterFail] = await sql`
+          select changes_watermark, last_sync_at, last_error, last_run_id
+            from public.sync_state where key = 'tmdb_movie_changes'`;
+        assert.equal(afterFail.changes_watermark.getTime(), wm.getTime(), "watermark kept");
+        assert.ok(afterFail.last_error !== null);
+        assert.equal(afterFail.last_run_id, failed.body.run_id);
+        assert.ok(
+          before.last_sync_at === null ||
+            afterFail.last_sync_at.getTime() > before.last_sync_at.getTime(),
+        );
+
+        // Without faults the same range is read completely and the watermark moves to now.
+        const ok = await invoke("daily-refresh", { limit: 10 });
+        assert.equal(ok.status, 200, JSON.stringify(ok.body));
+        assert.equal(ok.body.changes.complete, true);
+        assert.equal(ok.body.changes.from, wm.toISOString());
+        assert.ok(ok.body.changes.pages >= 1);
+        const [afterOk] = await sql`
+          select changes_watermark, last_error from public.sync_state
+           where key = 'tmdb_movie_changes'`;
+        assert.equal(afterOk.last_error, null);
+        assert.equal(afterOk.changes_watermark.toISOString(), ok.body.changes.to);
+        assert.ok(afterOk.changes_watermark.getTime() > wm.getTime());
+        assert.ok(ok.body.enqueued <= 10);
+      });
+    } finally {
+      await setFaults({}).catch(() => {});
+      await sql.end();
+    }
+  },
+});

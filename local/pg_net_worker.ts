@@ -51,7 +51,7 @@ export async function sendRequest(req: QueuedRequest): Promise<Outcome> {
     const res = await fetch(req.url, {
       method: req.method,
       headers: req.headers ?? {},
-      body: req.body && req.method !== "GET" ? req.body : undefined,
+      body: req.body && req.method !== "GET" ? new Uint8Array(req.body) : undefined,
       signal,
       redirect: "follow",
     });

@@ -260,6 +260,29 @@ function kindForStatus(status: number, statusCode: number | null): TmdbErrorKind
   return "bad_request";
 }
 
+/**
+ * What a failed fetch says, with its causes (Deno's `TypeError: fetch failed` alone does not
+ * say why; the cause does, e.g. `Connection refused (os error 111)`), followed by the TMDB
+ * origin that was tried, so a wrong `TMDB_BASE_URL` is recognisable. Deno's messages quote
+ * the full URL, query string included: every URL is cut out.
+ */
+function networkDetail(error: unknown, origin: string): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    parts.push(
+      current instanceof Error
+        ? depth === 0 ? `${current.name}: ${current.message}` : current.message
+        : String(current),
+    );
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  const text = parts.join(": ")
+    .replace(/ for url \([^)]*\)/g, "")
+    .replace(/https?:\/\/[^\s)]+/g, "<url>");
+  return `${text} (TMDB at ${origin})`;
+}
+
 const RETRYABLE: ReadonlySet<TmdbErrorKind> = new Set([
   "rate_limited",
   "server_error",
@@ -294,6 +317,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
     throw new TypeError(`\`baseUrl\` must be an absolute URL: current value is ${options.baseUrl}`);
   }
   const base = baseUrl.href.replace(/\/+$/, "");
+  /** Where TMDB is expected (scheme, host, port; never a path, query or credentials). */
+  const origin = `${baseUrl.protocol}//${baseUrl.host}`;
   if (!options.callerName) throw new TypeError("`callerName` must be a non-empty string");
   if (!options.runId) throw new TypeError("`runId` must be a non-empty string");
 
@@ -424,7 +449,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
             statusCode: null,
             statusMessage: null,
             retryable: true,
-            detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            detail: networkDetail(error, origin),
             retryAfterMs: null,
           };
         return { ok: false, failure };

@@ -639,3 +639,20 @@ Deno.test("an attempt's timeout is cut to fit the caller's deadline", async () =
   assert.equal(error.kind, "timeout");
   assert.ok(clock.now() <= START + 2_500, `ran until +${clock.now() - START} ms`);
 });
+
+Deno.test("a network error says why (the fetch error's cause) and which TMDB origin, never the URL", async () => {
+  const { client } = setup((call) => {
+    throw new TypeError("fetch failed", {
+      cause: new Error(
+        `error sending request for url (${call.url.href}): client error (Connect): tcp connect error: Connection refused (os error 111)`,
+      ),
+    });
+  }, { maxAttempts: 1 });
+  const error = await rejection(client.movieDetails(550));
+  assert.equal(error.kind, "network");
+  assert.match(
+    error.message,
+    /^TMDB GET \/movie\/550 failed: network: TypeError: fetch failed: error sending request: client error \(Connect\): tcp connect error: Connection refused \(os error 111\) \(TMDB at https?:\/\/[^/\s]+\) \(after 1 of at most 1 attempts\)$/,
+  );
+  assert.ok(!error.message.includes("/3/movie"), "no URL path in the message");
+});

@@ -16,7 +16,7 @@
  * Options: --keep (leave the test stack running), --only a,b (run only these suites),
  * --filter TEXT (passed to deno test).
  */
-import { down, step, up } from "./lib/stack.ts";
+import { reset, step, up } from "./lib/stack.ts";
 import { REPO_ROOT, stackConfig } from "./lib/stack_config.ts";
 
 interface SuiteResult {
@@ -120,8 +120,7 @@ export async function runAllTests(args: string[]): Promise<number> {
     const t0 = performance.now();
     step("suite stack: fresh throwaway stack in .stack/test (ports 55321/55322/55329)");
     try {
-      await down(cfg).catch(() => {});
-      await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+      await reset(cfg);
       await up(cfg, { tmdbArgs: ["--size", "3000"] });
       stackUp = true;
       results.push({
@@ -221,8 +220,7 @@ export async function runAllTests(args: string[]): Promise<number> {
   } finally {
     if (needStack && !keep) {
       step("tearing down the test stack");
-      await down(cfg).catch((e) => console.error(`[test] teardown: ${(e as Error).message}`));
-      await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+      await reset(cfg).catch((e) => console.error(`[test] teardown: ${(e as Error).message}`));
     }
   }
 

@@ -27,7 +27,7 @@ Deno.test({
   name: "npm start run twice succeeds, status shows the stack, npm stop frees the ports",
   ...needsStack(),
   async fn() {
-    await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
+    await stackCmd("reset");
     try {
       const first = await stackCmd("start");
       assert.equal(first.code, 0, `first start failed:\n${first.out}`);
@@ -45,10 +45,10 @@ Deno.test({
     } finally {
       const stop = await stackCmd("stop");
       assert.equal(stop.code, 0, `stop failed:\n${stop.out}`);
-      await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
     }
     for (const port of [cfg.pgPort, cfg.functionsPort, cfg.tmdbPort]) {
       assert.equal(await portOpen(port), false, `port ${port} should be free after npm stop`);
     }
+    await stackCmd("reset");
   },
 });

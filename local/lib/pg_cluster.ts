@@ -32,8 +32,9 @@ export async function clusterExists(cfg: StackConfig): Promise<boolean> {
 /** Creates the cluster (once) and writes the stack's settings into postgresql.conf. */
 export async function initCluster(cfg: StackConfig): Promise<void> {
   await Deno.mkdir(cfg.pgData, { recursive: true, mode: 0o700 });
-  await chownToPgUser(cfg.dir);
-  const pwfile = `${cfg.dir}/.pwfile`;
+  await Deno.mkdir(cfg.dir, { recursive: true });
+  await chownToPgUser(cfg.externalPgHome ?? cfg.dir);
+  const pwfile = `${cfg.externalPgHome ?? cfg.dir}/.pwfile`;
   await Deno.writeTextFile(pwfile, "postgres\n", { mode: 0o600 });
   await chownToPgUser(pwfile);
   const [cmd, args] = asPgUser(`${PG_BIN}/initdb`, [
@@ -87,8 +88,7 @@ export async function serverRunning(cfg: StackConfig): Promise<boolean> {
 
 /** Starts the server and waits until it accepts connections. */
 export async function startServer(cfg: StackConfig): Promise<void> {
-  const logFile = `${cfg.logDir}/postgres.log`;
-  await Deno.mkdir(cfg.logDir, { recursive: true });
+  const logFile = cfg.pgLog;
   await Deno.writeTextFile(logFile, "", { append: true });
   await chownToPgUser(logFile);
   // A postmaster.pid left by a killed server blocks the start; pg_ctl removes a stale one

@@ -296,5 +296,8 @@ export async function down(cfg: StackConfig): Promise<void> {
 export async function reset(cfg: StackConfig): Promise<void> {
   await down(cfg);
   await Deno.remove(cfg.dir, { recursive: true }).catch(() => {});
-  step(`removed ${cfg.dir}`);
+  if (cfg.externalPgHome) {
+    await Deno.remove(cfg.externalPgHome, { recursive: true }).catch(() => {});
+  }
+  step(`removed ${cfg.dir}${cfg.externalPgHome ? ` and ${cfg.externalPgHome}` : ""}`);
 }

@@ -15,6 +15,15 @@ export interface StackConfig {
   /** `.stack/<name>` (absolute). */
   dir: string;
   pgData: string;
+  /** PostgreSQL's own log file (beside the data folder). */
+  pgLog: string;
+  /**
+   * Folder holding pgdata when it cannot live in `dir`: when run as root, the server runs as
+   * the `postgres` OS user, which must be able to reach the data folder. A checkout under a
+   * private folder (e.g. /root) is not reachable, so the cluster then lives in
+   * /var/tmp/tmdb-sync-<hash of the repo path>/<name>. Null when pgdata is in `dir`.
+   */
+  externalPgHome: string | null;
   logDir: string;
   pidDir: string;
   pgPort: number;
@@ -48,11 +57,17 @@ export function stackConfig(name: StackName, root = REPO_ROOT): StackConfig {
     );
   }
   const dir = `${root}/.stack/${name}`;
+  const externalPgHome = postgresUserCanReach(root)
+    ? null
+    : `/var/tmp/tmdb-sync-${pathHash(root)}/${name}`;
+  const pgHome = externalPgHome ?? dir;
   return {
     name,
     root,
     dir,
-    pgData: `${dir}/pgdata`,
+    pgData: `${pgHome}/pgdata`,
+    pgLog: `${pgHome}/postgres.log`,
+    externalPgHome,
     logDir: `${dir}/logs`,
     pidDir: `${dir}/run`,
     pgPort: ports.pg,
@@ -61,6 +76,32 @@ export function stackConfig(name: StackName, root = REPO_ROOT): StackConfig {
     keysFile: `${dir}/keys.json`,
     infoFile: `${dir}/stack.json`,
   };
+}
+
+/**
+ * Whether the unprivileged `postgres` OS user (who runs the server when we are root) can
+ * traverse every folder down to `path`. Not root → the server runs as us: always true.
+ */
+function postgresUserCanReach(path: string): boolean {
+  if (Deno.uid() !== 0) return true;
+  let current = path;
+  while (current && current !== "/") {
+    try {
+      const st = Deno.statSync(current);
+      // root-owned folders are reachable by others only through the "other" execute bit
+      if (st.mode !== null && (st.mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    current = current.slice(0, current.lastIndexOf("/"));
+  }
+  return true;
+}
+
+function pathHash(s: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(16).padStart(8, "0");
 }
 
 /** Connection URL for a role of the stack's database (local passwords are Supabase's defaults). */

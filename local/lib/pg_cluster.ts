@@ -12,7 +12,10 @@ const IS_ROOT = Deno.uid() === 0;
 const OS_USER = "postgres";
 
 function asPgUser(cmd: string, args: string[]): [string, string[]] {
-  return IS_ROOT ? ["runuser", ["-u", OS_USER, "--", cmd, ...args]] : [cmd, args];
+  // `cd /` first: the postgres OS user may not be allowed into the caller's folder
+  return IS_ROOT
+    ? ["runuser", ["-u", OS_USER, "--", "sh", "-c", 'cd / && exec "$0" "$@"', cmd, ...args]]
+    : [cmd, args];
 }
 
 async function chownToPgUser(path: string): Promise<void> {
@@ -31,6 +34,12 @@ export async function clusterExists(cfg: StackConfig): Promise<boolean> {
 
 /** Creates the cluster (once) and writes the stack's settings into postgresql.conf. */
 export async function initCluster(cfg: StackConfig): Promise<void> {
+  if (cfg.externalPgHome) {
+    // /var/tmp/tmdb-sync-<hash> must be traversable by the postgres OS user
+    const parent = cfg.externalPgHome.slice(0, cfg.externalPgHome.lastIndexOf("/"));
+    await Deno.mkdir(parent, { recursive: true });
+    await Deno.chmod(parent, 0o755);
+  }
   await Deno.mkdir(cfg.pgData, { recursive: true, mode: 0o700 });
   await Deno.mkdir(cfg.dir, { recursive: true });
   await chownToPgUser(cfg.externalPgHome ?? cfg.dir);

@@ -118,8 +118,12 @@ export async function startServer(cfg: StackConfig): Promise<void> {
     try {
       tail = (await Deno.readTextFile(logFile)).split("\n").slice(-15).join("\n");
     } catch { /* no log */ }
+    const stale = /lock file .*postmaster\.pid.* already exists/i.test(res.stderr + tail)
+      ? `A stale lock file blocks the start: if no PostgreSQL of this stack is running ` +
+        `(\`ps aux | grep postgres\`), delete ${cfg.pgData}/postmaster.pid and retry.\n`
+      : "";
     throw new Error(
-      `PostgreSQL did not start on port ${cfg.pgPort} (exit ${res.code}).\n${res.stderr}\n` +
+      `PostgreSQL did not start on port ${cfg.pgPort} (exit ${res.code}).\n${res.stderr}\n${stale}` +
         `Last lines of ${logFile}:\n${tail}\n` +
         `If the port is in use, stop what holds it (\`ss -ltnp | grep ${cfg.pgPort}\`); ` +
         `to start over, run \`npm run reset\`.`,

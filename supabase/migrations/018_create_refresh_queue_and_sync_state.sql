@@ -253,21 +253,29 @@ begin
                        coalesce(p_lease_seconds::text, 'NULL'));
   end if;
 
-  -- Step 1, the reaper: a row whose holder's lease expired on its last allowed attempt is
-  -- not handed out again; it fails, saying why. SKIP LOCKED: a row locked right now is being
-  -- finished or reaped by someone else; it is left to them.
+  -- Step 1, the reaper: rows whose holder's lease expired (the worker crashed or ran out of
+  -- time) go back to 'pending' if they have attempts left, or fail, saying why, if that was
+  -- their last allowed attempt. Doing this here, rather than letting step 2 also pick
+  -- expired 'processing' rows, keeps step 2 a plain index scan of the claimable partial
+  -- index (an OR across two statuses forces a scan and sort of the whole queue). SKIP
+  -- LOCKED: a row locked right now is being finished or reaped by someone else.
   update public.refresh_queue q
-     set status = 'failed',
-         completed_at = now(),
+     set status = case when q.retry_count >= q.max_retries then 'failed' else 'pending' end,
+         completed_at = case when q.retry_count >= q.max_retries then now() end,
          lease_expires_at = null,
-         last_error = format('lease expired after attempt %s of %s (worker crashed or timed out)',
-                             q.retry_count, q.max_retries)
+         locked_by = case when q.retry_count >= q.max_retries then q.locked_by end,
+         last_error = case
+           when q.retry_count >= q.max_retries
+             then format('lease expired after attempt %s of %s (worker crashed or timed out)',
+                         q.retry_count, q.max_retries)
+           else format('lease expired during attempt %s of %s (worker crashed or timed out); retrying',
+                       q.retry_count, q.max_retries)
+         end
    where q.id in (
      select e.id
        from public.refresh_queue e
       where e.status = 'processing'
         and e.lease_expires_at < now()
-        and e.retry_count >= e.max_retries
       for update skip locked
    );
 
@@ -276,19 +284,17 @@ begin
   --    so concurrent claimers take disjoint rows and never block each other.
   --  * If another claimer locked, updated and committed a row after our snapshot was taken,
   --    FOR UPDATE locks the newest version and re-checks the WHERE clause on it: the row is
-  --    now 'processing' with a live lease, fails the check and is dropped. So no row is ever
-  --    handed to two workers; a claimer may just get fewer than p_batch_size rows.
+  --    now 'processing', fails the check and is dropped. So no row is ever handed to two
+  --    workers; a claimer may just get fewer than p_batch_size rows.
   --  * MATERIALIZED: the CTE runs exactly once, so LIMIT bounds the rows locked and updated
   --    (an inlined CTE may be re-evaluated and update more than p_batch_size rows).
-  --  * Rows in 'processing' whose lease expired are reclaimable here (the holder crashed or
-  --    ran out of time); the holder's late complete/fail then no longer matches
-  --    (locked_by, attempt) and changes nothing.
+  --  * A reaped row's former holder finishes late: its complete/fail no longer matches
+  --    (status processing, locked_by, attempt) and changes nothing.
   return query
   with candidates as materialized (
     select c.id
       from public.refresh_queue c
-     where (c.status = 'pending' and c.next_attempt_at <= now())
-        or (c.status = 'processing' and c.lease_expires_at < now() and c.retry_count < c.max_retries)
+     where c.status = 'pending' and c.next_attempt_at <= now()
      order by c.priority, c.next_attempt_at
      limit p_batch_size
      for update skip locked
@@ -313,7 +319,7 @@ end;
 $$;
 
 comment on function public.claim_refresh_batch(text, integer, integer) is
-  'Leases up to p_batch_size ready rows to p_worker for p_lease_seconds (priority order) and returns (queue_id, work_id, tmdb_id, attempt). Fails rows whose lease expired on their last attempt.';
+  'Leases up to p_batch_size ready rows to p_worker for p_lease_seconds (priority order) and returns (queue_id, work_id, tmdb_id, attempt). Rows whose lease expired go back to pending, or fail if that was their last attempt.';
 
 revoke execute on function public.claim_refresh_batch(text, integer, integer) from public, anon, authenticated;
 grant execute on function public.claim_refresh_batch(text, integer, integer) to service_role;

@@ -209,7 +209,9 @@ Deno.test("requestIdOf() uses the platform request id header or makes one", () =
 });
 
 Deno.test("readJsonBody() refuses a NUL character anywhere in the body with 400 naming where", async () => {
-  const value = await httpError(() => readJsonBody(post('{"tmdb_ids":[1],"name":"a\\u0000b"}'), schema));
+  const value = await httpError(() =>
+    readJsonBody(post('{"tmdb_ids":[1],"name":"a\\u0000b"}'), schema)
+  );
   assert.equal(value.status, 400);
   assert.equal(value.code, "invalid_body");
   assert.equal(

@@ -157,8 +157,9 @@ select is(public.fail_refresh((select id from t_held where locked_by = 'worker-a
 select results_eq(
   $$ select status, locked_by, retry_count, last_error from public.refresh_queue
       where id = (select id from t_held where locked_by = 'worker-a') $$,
-  $$ values ('processing'::text, 'worker-d'::text, 2, null::text) $$,
-  '...and the row is still worker-d''s attempt 2, untouched');
+  $$ values ('processing'::text, 'worker-d'::text, 2,
+            'lease expired during attempt 1 of 3 (worker crashed or timed out); retrying'::text) $$,
+  '...and the row is still worker-d''s attempt 2, untouched (the reaper noted the lost lease)');
 
 -- A holder whose lease expired cannot finish even if nobody reclaimed the row yet.
 update public.refresh_queue set lease_expires_at = now() - interval '1 second'

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { insertWorksSql } from "./stale.ts";
 import type postgres from "postgres";
 import { type BenchContext, connect } from "./context.ts";
 import { formatCount, formatRate, ratio, summarize, type Summary } from "./stats.ts";
@@ -104,9 +105,14 @@ export interface QueueResult {
 async function runOurs(ctx: BenchContext, n: number): Promise<OursQueueFigures> {
   const { sql } = ctx;
   await sql`delete from public.refresh_queue`;
-  const ids = (await sql`select id from public.works order by id limit ${n}`).map((r) =>
-    Number(r.id)
-  );
+  const selectIds = async () =>
+    (await sql`select id from public.works order by id limit ${n}`).map((r) => Number(r.id));
+  let ids = await selectIds();
+  if (ids.length === 0) {
+    // Run on its own (--only 2): scenario 1 did not fill the catalog, so make the works here.
+    await sql.unsafe(insertWorksSql(1, n));
+    ids = await selectIds();
+  }
   if (ids.length < n) {
     throw new Error(`the queue benchmark needs ${n} works; the catalog has ${ids.length}`);
   }

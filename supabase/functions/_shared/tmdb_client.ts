@@ -252,6 +252,19 @@ interface Failure {
   retryAfterMs: number | null;
 }
 
+/** A 200 whose body cannot be used: not retried (see the module docs). */
+function invalidResponse(httpStatus: number | null, detail: string): Failure {
+  return {
+    kind: "invalid_response",
+    httpStatus,
+    statusCode: null,
+    statusMessage: null,
+    retryable: false,
+    detail,
+    retryAfterMs: null,
+  };
+}
+
 function kindForStatus(status: number, statusCode: number | null): TmdbErrorKind {
   if (status === 404 || statusCode === 34) return "not_found";
   if (status === 429 || statusCode === 25) return "rate_limited";
@@ -461,32 +474,22 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
           json = JSON.parse(text);
         } catch (error) {
           const snippet = JSON.stringify(text.slice(0, 120));
-          failure = {
-            kind: "invalid_response",
-            httpStatus: status,
-            statusCode: null,
-            statusMessage: null,
-            retryable: false,
-            detail: `HTTP ${status} body is not JSON (${
+          failure = invalidResponse(
+            status,
+            `HTTP ${status} body is not JSON (${
               error instanceof Error ? error.message : String(error)
             }); body starts ${snippet}`,
-            retryAfterMs: null,
-          };
+          );
           return { ok: false, failure };
         }
         const parsed = spec.schema.safeParse(json);
         if (!parsed.success) {
-          failure = {
-            kind: "invalid_response",
-            httpStatus: status,
-            statusCode: null,
-            statusMessage: null,
-            retryable: false,
-            detail: `HTTP ${status} body does not match the expected shape: ${
+          failure = invalidResponse(
+            status,
+            `HTTP ${status} body does not match the expected shape: ${
               describeZodError(parsed.error)
             }`,
-            retryAfterMs: null,
-          };
+          );
           return { ok: false, failure };
         }
         return { ok: true, value: parsed.data };

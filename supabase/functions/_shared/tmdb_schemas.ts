@@ -70,8 +70,8 @@ appendToResponse(MOVIE_APPEND_PARTS);
 // Movie details and appended parts
 // ---------------------------------------------------------------------------------------
 
-/** A cast member in `credits.cast`. */
-export const tmdbCastSchema = loose({
+/** The person fields TMDB gives every cast and crew member (then the role's own). */
+const creditPersonFields = {
   adult: z.boolean(),
   gender: z.number().int(),
   id,
@@ -80,6 +80,11 @@ export const tmdbCastSchema = loose({
   original_name: z.string(),
   popularity: z.number(),
   profile_path: imagePath,
+};
+
+/** A cast member in `credits.cast`. */
+export const tmdbCastSchema = loose({
+  ...creditPersonFields,
   cast_id: z.number().int().optional(),
   character: z.string().nullable(),
   credit_id: z.string(),
@@ -88,14 +93,7 @@ export const tmdbCastSchema = loose({
 
 /** A crew member in `credits.crew`. */
 export const tmdbCrewSchema = loose({
-  adult: z.boolean(),
-  gender: z.number().int(),
-  id,
-  known_for_department: z.string().nullable(),
-  name: z.string(),
-  original_name: z.string(),
-  popularity: z.number(),
-  profile_path: imagePath,
+  ...creditPersonFields,
   credit_id: z.string(),
   department: z.string(),
   job: z.string(),

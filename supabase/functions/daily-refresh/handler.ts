@@ -36,20 +36,22 @@
  * @module
  */
 
-import { z } from "zod";
-import { authorize } from "../_shared/auth.ts";
-import { type Clock, systemClock } from "../_shared/clock.ts";
+import type { z } from "zod";
+import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
+import type { Clock } from "../_shared/clock.ts";
 import {
-  errorResponse,
-  HttpError,
-  jsonResponse,
-  readJsonBody,
-  requestIdOf,
-  requireMethod,
-} from "../_shared/http.ts";
-import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+  type BaseHandlerDeps,
+  createJsonHandler,
+  type HandleContext,
+  type LazyHandlerDeps as LazyDeps,
+} from "../_shared/handler.ts";
+import { jsonResponse } from "../_shared/http.ts";
+import { type Logger, redactString } from "../_shared/logger.ts";
 import { type QueueStats, type RefreshQueue } from "../_shared/refresh_queue.ts";
 import { type TmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
+import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+
+export { tmdbUnauthorizedMessage };
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "daily-refresh";
@@ -73,14 +75,6 @@ export const INITIAL_LOOKBACK_MS = 24 * 3_600_000;
 export const DEFAULT_BUDGET = { changesMs: 40_000, hardMs: 50_000 } as const;
 
 const DAY_MS = 86_400_000;
-
-/** The message of a run stopped because TMDB answered 401. */
-export function tmdbUnauthorizedMessage(error: TmdbError): string {
-  const code = error.statusCode !== null
-    ? `status_code ${error.statusCode}`
-    : `HTTP ${error.httpStatus ?? 401}`;
-  return `TMDB rejected the credentials (${code}): check TMDB_API_TOKEN`;
-}
 
 /** One `/movie/changes` window. */
 export interface ChangesWindow {
@@ -131,25 +125,11 @@ export function changeWindows(
   }
 }
 
-const intInRange = (name: string, min: number, max: number) =>
-  z.number({
-    errorMap: (_issue, ctx) => ({
-      message: `${name} must be an integer between ${min} and ${max}: current value is ${
-        JSON.stringify(ctx.data) ?? "undefined"
-      }`,
-    }),
-  }).int().min(min).max(max);
-
 /** The request body. */
-export const dailyRefreshBodySchema = z.object({
+export const dailyRefreshBodySchema = bodyObject({
   limit: intInRange("limit", LIMIT.min, LIMIT.max).default(LIMIT.default),
-  run_id: z.string().uuid("run_id must be a uuid").optional(),
-  trigger: z.enum(["cron", "manual"], {
-    errorMap: () => ({ message: "trigger must be 'cron' or 'manual'" }),
-  }).default("manual"),
-  job_name: z.string().max(100, "job_name must be at most 100 characters").nullable()
-    .optional(),
-}, { invalid_type_error: "Expected a JSON object" }).strict();
+  ...runFields,
+});
 
 /** A parsed request body. */
 export type DailyRefreshBody = z.infer<typeof dailyRefreshBodySchema>;
@@ -200,32 +180,17 @@ export interface DailyRefreshSummary {
 }
 
 /** What the handler needs (the real ones come from `_shared/runtime.ts`). */
-export interface HandlerDeps {
-  /** Keys a caller may present. */
-  allowedKeys: readonly string[];
+export interface HandlerDeps extends BaseHandlerDeps {
   /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
   tmdbFor(runId: string): Pick<TmdbClient, "movieChanges" | "flushLogs">;
   /** The refresh queue and the feed state. */
   queue: RefreshQueue;
-  /** Request and failure logs. */
-  logger: Logger;
-  /** Default system clock. */
-  clock?: Clock;
-  /** Run ids when the body has none. Default `crypto.randomUUID()`. */
-  newRunId?: () => string;
-  /** Secret values to redact from response bodies (the logger redacts its own). */
-  secrets?: readonly string[];
   /** Time budget, see {@link DEFAULT_BUDGET}. */
   budget?: { changesMs: number; hardMs: number };
 }
 
 /** Dependencies resolved per request, e.g. `() => getRuntime(FUNCTION_NAME)`. */
-export interface LazyHandlerDeps {
-  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
-  getDeps(): HandlerDeps | Promise<HandlerDeps>;
-  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
-  logger?: Logger;
-}
+export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
 
 /** What reading the feed produced. */
 interface FeedResult {
@@ -308,125 +273,105 @@ async function readChanges(
 export function createHandler(
   source: HandlerDeps | LazyHandlerDeps,
 ): (req: Request) => Promise<Response> {
-  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+  return createJsonHandler({
+    fn: FUNCTION_NAME,
+    schema: dailyRefreshBodySchema,
+    source,
+    handle: refresh,
+  });
+}
 
-  return async (req: Request): Promise<Response> => {
-    const requestId = requestIdOf(req);
-    let deps: HandlerDeps | undefined;
-    let runId: string | undefined;
-    try {
-      requireMethod(req, ["POST"]);
-      deps = "getDeps" in source ? await source.getDeps() : source;
-      authorize(req, deps.allowedKeys);
-      const body = await readJsonBody(req, dailyRefreshBodySchema);
+/** Reads the change feed, fills the queue and answers the {@link DailyRefreshSummary}. */
+async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): Promise<Response> {
+  const { body, deps, requestId, clock, secrets, startRun } = context;
+  const budget = deps.budget ?? DEFAULT_BUDGET;
+  const queue = deps.queue;
+  const start = clock.now();
+  const { runId, logger } = startRun(body.run_id);
 
-      const clock = deps.clock ?? systemClock;
-      const budget = deps.budget ?? DEFAULT_BUDGET;
-      const secrets = deps.secrets ?? [];
-      const queue = deps.queue;
-      const start = clock.now();
-      runId = body.run_id ?? deps.newRunId?.() ?? crypto.randomUUID();
-      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
+  const state = await queue.readSyncState();
+  const oldWatermark = state?.changes_watermark?.getTime() ?? null;
+  const from = oldWatermark ?? start - INITIAL_LOOKBACK_MS;
+  const windows = changeWindows(from, start);
 
-      const state = await queue.readSyncState();
-      const oldWatermark = state?.changes_watermark?.getTime() ?? null;
-      const from = oldWatermark ?? start - INITIAL_LOOKBACK_MS;
-      const windows = changeWindows(from, start);
+  const tmdb = deps.tmdbFor(runId);
+  let feed: FeedResult;
+  try {
+    feed = await readChanges(windows, {
+      tmdb,
+      clock,
+      pagesDeadline: start + budget.changesMs,
+      callDeadline: start + budget.hardMs,
+      logger,
+    });
+  } finally {
+    await tmdb.flushLogs();
+  }
+  const error = feed.error === null ? null : redactString(feed.error, secrets);
 
-      const tmdb = deps.tmdbFor(runId);
-      let feed: FeedResult;
-      try {
-        feed = await readChanges(windows, {
-          tmdb,
-          clock,
-          pagesDeadline: start + budget.changesMs,
-          callDeadline: start + budget.hardMs,
-          logger,
-        });
-      } finally {
-        await tmdb.flushLogs();
-      }
-      const error = feed.error === null ? null : redactString(feed.error, secrets);
-
-      let enqueuedChanged = 0;
-      let enqueuedStale = 0;
-      try {
-        enqueuedChanged = await queue.enqueueChanged(feed.ids, body.limit);
-        if (body.limit - enqueuedChanged > 0) {
-          enqueuedStale = await queue.enqueueStale(body.limit - enqueuedChanged);
-        }
-      } catch (enqueueError) {
-        // The ids read are not queued: keep the watermark so the next run reads them again.
-        await queue.recordChangesSync({
-          watermark: null,
-          runId,
-          error: `enqueueing failed after reading the change feed; see the function logs ` +
-            `for request_id ${requestId}`,
-        }).catch(() => {});
-        throw enqueueError;
-      }
-      const advanced = feed.watermark !== null &&
-        (oldWatermark === null || feed.watermark > oldWatermark);
-      await queue.recordChangesSync({
-        watermark: feed.watermark === null ? null : new Date(feed.watermark),
-        runId,
-        error,
-      });
-      const stats = await queue.stats();
-
-      const newWatermark = advanced ? feed.watermark : oldWatermark;
-      const summary: DailyRefreshSummary = {
-        run_id: runId,
-        trigger: body.trigger,
-        job_name: body.job_name ?? null,
-        limit: body.limit,
-        changes: {
-          from: new Date(from).toISOString(),
-          to: new Date(start).toISOString(),
-          windows: windows.length,
-          windows_complete: feed.windowsComplete,
-          pages: feed.pages,
-          ids: feed.ids.length,
-          complete: feed.windowsComplete === windows.length,
-          watermark: newWatermark === null ? null : new Date(newWatermark).toISOString(),
-          watermark_advanced: advanced,
-          ...(error !== null ? { error } : {}),
-        },
-        enqueued_changed: enqueuedChanged,
-        enqueued_stale: enqueuedStale,
-        enqueued: enqueuedChanged + enqueuedStale,
-        queue: stats,
-        duration_ms: Math.max(0, Math.round(clock.now() - start)),
-      };
-      if (feed.unauthorized !== null) {
-        const message = tmdbUnauthorizedMessage(feed.unauthorized);
-        logger.error("daily_refresh_run", {
-          status: 502,
-          error: "tmdb_unauthorized",
-          message,
-          ...summary,
-        });
-        return jsonResponse(
-          { error: "tmdb_unauthorized", message, request_id: requestId, ...summary },
-          { status: 502 },
-        );
-      }
-      logger[error === null ? "info" : "warn"]("daily_refresh_run", { status: 200, ...summary });
-      return jsonResponse(summary);
-    } catch (error) {
-      const logger = deps?.logger ?? fallbackLogger;
-      const res = errorResponse(error, { requestId, logger, secrets: deps?.secrets ?? [] });
-      if (error instanceof HttpError && error.status < 500) {
-        logger.warn("request_failed", {
-          request_id: requestId,
-          ...(runId ? { run_id: runId } : {}),
-          method: req.method,
-          status: res.status,
-          error: error.code,
-          message: error.message,
-        });
-      }
-      return res;
+  let enqueuedChanged = 0;
+  let enqueuedStale = 0;
+  try {
+    enqueuedChanged = await queue.enqueueChanged(feed.ids, body.limit);
+    if (body.limit - enqueuedChanged > 0) {
+      enqueuedStale = await queue.enqueueStale(body.limit - enqueuedChanged);
     }
+  } catch (enqueueError) {
+    // The ids read are not queued: keep the watermark so the next run reads them again.
+    await queue.recordChangesSync({
+      watermark: null,
+      runId,
+      error: `enqueueing failed after reading the change feed; see the function logs ` +
+        `for request_id ${requestId}`,
+    }).catch(() => {});
+    throw enqueueError;
+  }
+  const advanced = feed.watermark !== null &&
+    (oldWatermark === null || feed.watermark > oldWatermark);
+  await queue.recordChangesSync({
+    watermark: feed.watermark === null ? null : new Date(feed.watermark),
+    runId,
+    error,
+  });
+  const stats = await queue.stats();
+
+  const newWatermark = advanced ? feed.watermark : oldWatermark;
+  const summary: DailyRefreshSummary = {
+    run_id: runId,
+    trigger: body.trigger,
+    job_name: body.job_name ?? null,
+    limit: body.limit,
+    changes: {
+      from: new Date(from).toISOString(),
+      to: new Date(start).toISOString(),
+      windows: windows.length,
+      windows_complete: feed.windowsComplete,
+      pages: feed.pages,
+      ids: feed.ids.length,
+      complete: feed.windowsComplete === windows.length,
+      watermark: newWatermark === null ? null : new Date(newWatermark).toISOString(),
+      watermark_advanced: advanced,
+      ...(error !== null ? { error } : {}),
+    },
+    enqueued_changed: enqueuedChanged,
+    enqueued_stale: enqueuedStale,
+    enqueued: enqueuedChanged + enqueuedStale,
+    queue: stats,
+    duration_ms: Math.max(0, Math.round(clock.now() - start)),
   };
+  if (feed.unauthorized !== null) {
+    const message = tmdbUnauthorizedMessage(feed.unauthorized);
+    logger.error("daily_refresh_run", {
+      status: 502,
+      error: "tmdb_unauthorized",
+      message,
+      ...summary,
+    });
+    return jsonResponse(
+      { error: "tmdb_unauthorized", message, request_id: requestId, ...summary },
+      { status: 502 },
+    );
+  }
+  logger[error === null ? "info" : "warn"]("daily_refresh_run", { status: 200, ...summary });
+  return jsonResponse(summary);
 }

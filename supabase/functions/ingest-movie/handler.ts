@@ -21,19 +21,17 @@
  */
 
 import { z } from "zod";
-import { authorize } from "../_shared/auth.ts";
+import { bodyObject } from "../_shared/body_fields.ts";
 import type { CatalogStore } from "../_shared/catalog_store.ts";
-import { type Clock, systemClock } from "../_shared/clock.ts";
 import {
-  errorResponse,
-  HttpError,
-  jsonResponse,
-  readJsonBody,
-  requestIdOf,
-  requireMethod,
-} from "../_shared/http.ts";
+  type BaseHandlerDeps,
+  createJsonHandler,
+  type HandleContext,
+  type LazyHandlerDeps as LazyDeps,
+} from "../_shared/handler.ts";
+import { jsonResponse } from "../_shared/http.ts";
 import { ingestMovies } from "../_shared/ingest.ts";
-import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+import { redactString } from "../_shared/logger.ts";
 import type { TmdbClient } from "../_shared/tmdb_client.ts";
 
 /** The function's name (folder), used in logs and API log rows. */
@@ -56,7 +54,7 @@ const tmdbId = z.number().int("Expected an integer TMDB id").positive(
 ).max(MAX_TMDB_ID, `Expected a TMDB id of at most ${MAX_TMDB_ID}`);
 
 /** The request body: exactly one of `tmdb_id` / `tmdb_ids`; unknown keys are rejected. */
-export const ingestMovieBodySchema = z.object({
+export const ingestMovieBodySchema = bodyObject({
   tmdb_id: tmdbId.optional(),
   tmdb_ids: z.array(tmdbId, { invalid_type_error: "Expected an array of TMDB ids" })
     .min(1, "Expected at least 1 TMDB id")
@@ -65,7 +63,7 @@ export const ingestMovieBodySchema = z.object({
       `At most ${MAX_IDS_PER_REQUEST} TMDB ids per request; split larger batches`,
     )
     .optional(),
-}, { invalid_type_error: "Expected a JSON object" }).strict().superRefine((body, ctx) => {
+}).superRefine((body, ctx) => {
   if ((body.tmdb_id === undefined) === (body.tmdb_ids === undefined)) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -103,21 +101,11 @@ export interface IngestMovieResponse {
 }
 
 /** What the handler needs (the real ones come from `_shared/runtime.ts`). */
-export interface HandlerDeps {
-  /** Keys a caller may present. */
-  allowedKeys: readonly string[];
+export interface HandlerDeps extends BaseHandlerDeps {
   /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
   tmdbFor(runId: string): Pick<TmdbClient, "movieDetails" | "flushLogs">;
   /** Where movies are written. */
   store: CatalogStore;
-  /** Request and failure logs. */
-  logger: Logger;
-  /** Default system clock. */
-  clock?: Clock;
-  /** Run ids. Default `crypto.randomUUID()`. */
-  newRunId?: () => string;
-  /** Secret values to redact from error bodies (the logger redacts its own). */
-  secrets?: readonly string[];
   /** Movies ingested at once. Default 8. */
   concurrency?: number;
   /** Time budget, see {@link DEFAULT_BUDGET}. */
@@ -125,12 +113,7 @@ export interface HandlerDeps {
 }
 
 /** Dependencies resolved per request, e.g. `() => getRuntime("ingest-movie")`. */
-export interface LazyHandlerDeps {
-  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
-  getDeps(): HandlerDeps | Promise<HandlerDeps>;
-  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
-  logger?: Logger;
-}
+export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
 
 /**
  * Creates the `ingest-movie` request handler. Pass the dependencies directly (tests) or as
@@ -140,77 +123,51 @@ export interface LazyHandlerDeps {
 export function createHandler(
   source: HandlerDeps | LazyHandlerDeps,
 ): (req: Request) => Promise<Response> {
-  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+  return createJsonHandler({
+    fn: FUNCTION_NAME,
+    schema: ingestMovieBodySchema,
+    source,
+    handle: ingest,
+  });
+}
 
-  return async (req: Request): Promise<Response> => {
-    const requestId = requestIdOf(req);
-    let deps: HandlerDeps | undefined;
-    let runId: string | undefined;
-    try {
-      requireMethod(req, ["POST"]);
-      deps = "getDeps" in source ? await source.getDeps() : source;
-      authorize(req, deps.allowedKeys);
-      const body = await readJsonBody(req, ingestMovieBodySchema);
-      const ids = body.tmdb_ids ?? [body.tmdb_id!];
+/** Ingests the requested movies and answers the {@link IngestMovieResponse}. */
+async function ingest(context: HandleContext<HandlerDeps, IngestMovieBody>): Promise<Response> {
+  const { body, deps, clock, secrets, startRun } = context;
+  const ids = body.tmdb_ids ?? [body.tmdb_id!];
+  const budget = deps.budget ?? DEFAULT_BUDGET;
+  const start = clock.now();
+  const { runId, logger } = startRun();
+  const tmdb = deps.tmdbFor(runId);
+  let summary;
+  try {
+    summary = await ingestMovies(ids, {
+      tmdb,
+      store: deps.store,
+      logger,
+      clock,
+      concurrency: deps.concurrency,
+      deadline: start + budget.startMs,
+      hardDeadline: start + budget.hardMs,
+    });
+  } finally {
+    await tmdb.flushLogs();
+  }
 
-      const clock = deps.clock ?? systemClock;
-      const budget = deps.budget ?? DEFAULT_BUDGET;
-      const start = clock.now();
-      runId = deps.newRunId?.() ?? crypto.randomUUID();
-      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
-      const tmdb = deps.tmdbFor(runId);
-      let summary;
-      try {
-        summary = await ingestMovies(ids, {
-          tmdb,
-          store: deps.store,
-          logger,
-          clock,
-          concurrency: deps.concurrency,
-          deadline: start + budget.startMs,
-          hardDeadline: start + budget.hardMs,
-        });
-      } finally {
-        await tmdb.flushLogs();
-      }
-
-      const response: IngestMovieResponse = {
-        run_id: runId,
-        requested: summary.requested,
-        ingested: summary.inserted + summary.updated,
-        inserted: summary.inserted,
-        updated: summary.updated,
-        unchanged: summary.unchanged,
-        not_found: summary.not_found,
-        // TmdbError and database messages should hold no secret; redact anyway, since this
-        // body leaves the process without passing through the logger.
-        failed: summary.failed.map((f) => ({
-          ...f,
-          message: redactString(f.message, deps!.secrets ?? []),
-        })),
-        skipped: summary.skipped,
-        duration_ms: summary.duration_ms,
-      };
-      logger.info("ingest_movie_request", { status: 200, ...response });
-      return jsonResponse(response);
-    } catch (error) {
-      const logger = deps?.logger ?? fallbackLogger;
-      const res = errorResponse(error, {
-        requestId,
-        logger,
-        secrets: deps?.secrets ?? [],
-      });
-      if (error instanceof HttpError && error.status < 500) {
-        logger.warn("request_failed", {
-          request_id: requestId,
-          ...(runId ? { run_id: runId } : {}),
-          method: req.method,
-          status: res.status,
-          error: error.code,
-          message: error.message,
-        });
-      }
-      return res;
-    }
+  const response: IngestMovieResponse = {
+    run_id: runId,
+    requested: summary.requested,
+    ingested: summary.inserted + summary.updated,
+    inserted: summary.inserted,
+    updated: summary.updated,
+    unchanged: summary.unchanged,
+    not_found: summary.not_found,
+    // TmdbError and database messages should hold no secret; redact anyway, since this
+    // body leaves the process without passing through the logger.
+    failed: summary.failed.map((f) => ({ ...f, message: redactString(f.message, secrets) })),
+    skipped: summary.skipped,
+    duration_ms: summary.duration_ms,
   };
+  logger.info("ingest_movie_request", { status: 200, ...response });
+  return jsonResponse(response);
 }

@@ -24,33 +24,40 @@
  *
  * Failed items are reported `retryable: true` with the error text: the queue retries them
  * with backoff and marks them `failed` after its attempt cap (3). That includes
- * `invalid_response` and `bad_request`, which a later TMDB answer may fix. If TMDB answers
- * 401 the run stops claiming, the in-hand items fail (retryable) with the credentials
- * message, and the answer is 502.
+ * `invalid_response` and `bad_request`, which a later TMDB answer may fix.
+ *
+ * The run stops early when TMDB as a whole fails, so one outage does not spend the attempts
+ * of the whole queue: it claims no further batch, aborts the TMDB calls in flight, finishes
+ * the in-hand items as retryable failures with the reason, and answers 502:
+ * - TMDB answers 401: `tmdb_unauthorized`, the credentials message;
+ * - {@link TMDB_BREAKER_THRESHOLD} items in a row fail with `network`, `timeout`,
+ *   `server_error` or `rate_limited` (after the client's retries) with no TMDB answer in
+ *   between (a movie or a 404 resets the count; other TMDB errors neither count nor reset):
+ *   `tmdb_unavailable`, see {@link tmdbUnavailableMessage}. At most the items in hand when
+ *   it trips (loops × batch_size) lose an attempt.
  *
  * 200: the {@link RefreshWorkerSummary}. 502: the summary plus
- * `{error: "tmdb_unauthorized", message, request_id}`. Other errors:
- * `{ error, message, request_id }` with 400 / 401 / 405 / 413 / 415 / 500.
+ * `{error: "tmdb_unauthorized" | "tmdb_unavailable", message, request_id}`, with
+ * `stopped_because` the same code. Other errors: `{ error, message, request_id }` with
+ * 400 / 401 / 405 / 413 / 415 / 500.
  *
  * One JSON log line per run (`refresh_worker_run`), plus the shared `movie_failed` lines.
  *
  * @module
  */
 
-import { z } from "zod";
-import { authorize } from "../_shared/auth.ts";
+import type { z } from "zod";
+import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
 import type { CatalogStore } from "../_shared/catalog_store.ts";
-import { type Clock, systemClock } from "../_shared/clock.ts";
 import {
-  errorResponse,
-  HttpError,
-  jsonResponse,
-  readJsonBody,
-  requestIdOf,
-  requireMethod,
-} from "../_shared/http.ts";
+  type BaseHandlerDeps,
+  createJsonHandler,
+  type HandleContext,
+  type LazyHandlerDeps as LazyDeps,
+} from "../_shared/handler.ts";
+import { jsonResponse } from "../_shared/http.ts";
 import { ingestOne, type PerMovieResult } from "../_shared/ingest.ts";
-import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+import { redactString } from "../_shared/logger.ts";
 import type {
   ClaimedItem,
   QueueStats,
@@ -58,6 +65,9 @@ import type {
   RefreshQueue,
 } from "../_shared/refresh_queue.ts";
 import { type TmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
+import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+
+export { tmdbUnauthorizedMessage };
 
 /** The function's name (folder), used in logs, API log rows and the worker id. */
 export const FUNCTION_NAME = "refresh-worker";
@@ -77,45 +87,45 @@ export const DEFAULT_MIN_BATCH_MS = 2_000;
 /** The lease is the whole budget plus this margin (for the last SQL calls). */
 export const LEASE_MARGIN_SECONDS = 30;
 
+/**
+ * Items in a row whose TMDB call failed with `network`, `timeout`, `server_error` or
+ * `rate_limited` (each after the client's own retries), with no TMDB answer in between,
+ * that stop the run as `tmdb_unavailable`.
+ */
+export const TMDB_BREAKER_THRESHOLD = 10;
+
 /** Most item errors echoed in the response and the log line. */
 const MAX_ITEM_ERRORS = 20;
 
-/** The message of a run stopped because TMDB answered 401. */
-export function tmdbUnauthorizedMessage(error: TmdbError): string {
-  const code = error.statusCode !== null
-    ? `status_code ${error.statusCode}`
-    : `HTTP ${error.httpStatus ?? 401}`;
-  return `TMDB rejected the credentials (${code}): check TMDB_API_TOKEN`;
+/**
+ * The message of a run stopped because TMDB kept failing (also the error of the items that
+ * were in flight when it stopped).
+ *
+ * @example
+ * tmdbUnavailableMessage({ failures: 10, kind: "network", message: "TMDB GET /movie/7 failed: …" });
+ * // "TMDB is unreachable or failing: 10 items in a row failed (network: TMDB GET /movie/7
+ * //  failed: …); the run stopped early so the rest of the queue keeps its attempts"
+ */
+export function tmdbUnavailableMessage(trip: BreakerTrip): string {
+  return `TMDB is unreachable or failing: ${trip.failures} items in a row failed ` +
+    `(${trip.kind}: ${trip.message}); the run stopped early so the rest of the queue keeps ` +
+    `its attempts`;
 }
 
-const intInRange = (name: string, min: number, max: number) =>
-  z.number({
-    errorMap: (_issue, ctx) => ({
-      message: `${name} must be an integer between ${min} and ${max}: current value is ${
-        JSON.stringify(ctx.data) ?? "undefined"
-      }`,
-    }),
-  }).int().min(min).max(max);
-
 /** The request body. */
-export const refreshWorkerBodySchema = z.object({
+export const refreshWorkerBodySchema = bodyObject({
   batch_size: intInRange("batch_size", BATCH_SIZE.min, BATCH_SIZE.max).default(
     BATCH_SIZE.default,
   ),
   budget_ms: intInRange("budget_ms", BUDGET_MS.min, BUDGET_MS.max).default(BUDGET_MS.default),
-  run_id: z.string().uuid("run_id must be a uuid").optional(),
-  trigger: z.enum(["cron", "manual"], {
-    errorMap: () => ({ message: "trigger must be 'cron' or 'manual'" }),
-  }).default("manual"),
-  job_name: z.string().max(100, "job_name must be at most 100 characters").nullable()
-    .optional(),
-}, { invalid_type_error: "Expected a JSON object" }).strict();
+  ...runFields,
+});
 
 /** A parsed request body. */
 export type RefreshWorkerBody = z.infer<typeof refreshWorkerBodySchema>;
 
 /** Why the worker stopped. */
-export type StoppedBecause = "queue_empty" | "budget" | "tmdb_unauthorized";
+export type StoppedBecause = "queue_empty" | "budget" | "tmdb_unauthorized" | "tmdb_unavailable";
 
 /** A failed item, as echoed in the summary. */
 export interface ItemError {
@@ -170,36 +180,23 @@ export interface RefreshWorkerSummary {
 }
 
 /** What the handler needs (the real ones come from `_shared/runtime.ts`). */
-export interface HandlerDeps {
-  /** Keys a caller may present. */
-  allowedKeys: readonly string[];
+export interface HandlerDeps extends BaseHandlerDeps {
   /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
   tmdbFor(runId: string): Pick<TmdbClient, "movieDetails" | "flushLogs">;
   /** Where movies are written. */
   store: CatalogStore;
   /** The refresh queue. */
   queue: RefreshQueue;
-  /** Request and failure logs. */
-  logger: Logger;
-  /** Default system clock. */
-  clock?: Clock;
-  /** Run ids when the body has none. Default `crypto.randomUUID()`. */
-  newRunId?: () => string;
-  /** Secret values to redact from response bodies (the logger redacts its own). */
-  secrets?: readonly string[];
   /** Batch loops run at once. Default {@link DEFAULT_LOOPS}. */
   loops?: number;
   /** Least budget left to start a batch. Default {@link DEFAULT_MIN_BATCH_MS}. */
   minBatchMs?: number;
+  /** Outage failures in a row that stop the run. Default {@link TMDB_BREAKER_THRESHOLD}. */
+  breakerThreshold?: number;
 }
 
 /** Dependencies resolved per request, e.g. `() => getRuntime(FUNCTION_NAME)`. */
-export interface LazyHandlerDeps {
-  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
-  getDeps(): HandlerDeps | Promise<HandlerDeps>;
-  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
-  logger?: Logger;
-}
+export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
 
 /** Counters shared by the batch loops. */
 interface RunState {
@@ -213,7 +210,10 @@ interface RunState {
   lostLease: number;
   tmdbRequests: number;
   queueEmpty: boolean;
+  /** TMDB answered 401 (stops the run). */
   unauthorized: TmdbError | null;
+  /** The breaker tripped (stops the run, unless a 401 already did). */
+  unavailable: BreakerTrip | null;
   fatal: unknown;
   itemErrors: ItemError[];
 }
@@ -222,7 +222,7 @@ interface RunState {
 function toResult(
   item: ClaimedItem,
   outcome: PerMovieResult,
-  unauthorized: TmdbError | null,
+  stop: Pick<RunState, "unauthorized" | "unavailable">,
   secrets: readonly string[],
 ): RefreshItemResult {
   const base = { queue_id: item.queue_id, attempt: item.attempt };
@@ -236,8 +236,11 @@ function toResult(
       return { ...base, ok: true, result: "not_found" };
     default: {
       const kind = outcome.error?.kind ?? "internal";
-      const error = unauthorized !== null && (kind === "unauthorized" || kind === "aborted")
-        ? tmdbUnauthorizedMessage(unauthorized)
+      // An item cut short by a stopped run carries the reason the run stopped.
+      const error = stop.unauthorized !== null && (kind === "unauthorized" || kind === "aborted")
+        ? tmdbUnauthorizedMessage(stop.unauthorized)
+        : stop.unavailable !== null && kind === "aborted"
+        ? tmdbUnavailableMessage(stop.unavailable)
         : `${kind}: ${outcome.error?.message ?? "not refreshed"}`;
       // Every failure may be retried: the queue caps attempts (3) and then marks it failed.
       // invalid_response / bad_request included: TMDB may answer properly next time.
@@ -258,191 +261,176 @@ function toResult(
 export function createHandler(
   source: HandlerDeps | LazyHandlerDeps,
 ): (req: Request) => Promise<Response> {
-  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+  return createJsonHandler({
+    fn: FUNCTION_NAME,
+    schema: refreshWorkerBodySchema,
+    source,
+    handle: drain,
+  });
+}
 
-  return async (req: Request): Promise<Response> => {
-    const requestId = requestIdOf(req);
-    let deps: HandlerDeps | undefined;
-    let runId: string | undefined;
-    try {
-      requireMethod(req, ["POST"]);
-      deps = "getDeps" in source ? await source.getDeps() : source;
-      authorize(req, deps.allowedKeys);
-      const body = await readJsonBody(req, refreshWorkerBodySchema);
+/** Drains the queue within the budget and answers the {@link RefreshWorkerSummary}. */
+async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Promise<Response> {
+  const { body, deps, requestId, clock, secrets, startRun } = context;
+  const { queue, store } = deps;
+  const start = clock.now();
+  const { runId, logger } = startRun(body.run_id);
+  const workerId = `${FUNCTION_NAME}:${runId}`;
+  const hardDeadline = start + body.budget_ms;
+  const leaseSeconds = Math.ceil(body.budget_ms / 1000) + LEASE_MARGIN_SECONDS;
+  const minBatchMs = Math.min(deps.minBatchMs ?? DEFAULT_MIN_BATCH_MS, body.budget_ms / 2);
+  const loops = deps.loops ?? DEFAULT_LOOPS;
 
-      const clock = deps.clock ?? systemClock;
-      const secrets = deps.secrets ?? [];
-      const { queue, store } = deps;
-      const start = clock.now();
-      runId = body.run_id ?? deps.newRunId?.() ?? crypto.randomUUID();
-      const workerId = `${FUNCTION_NAME}:${runId}`;
-      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
-      const hardDeadline = start + body.budget_ms;
-      const leaseSeconds = Math.ceil(body.budget_ms / 1000) + LEASE_MARGIN_SECONDS;
-      const minBatchMs = Math.min(deps.minBatchMs ?? DEFAULT_MIN_BATCH_MS, body.budget_ms / 2);
-      const loops = deps.loops ?? DEFAULT_LOOPS;
-
-      const state: RunState = {
-        batches: 0,
-        claimed: 0,
-        refreshed: 0,
-        unchanged: 0,
-        notFound: 0,
-        retried: 0,
-        failed: 0,
-        lostLease: 0,
-        tmdbRequests: 0,
-        queueEmpty: false,
-        unauthorized: null,
-        fatal: undefined,
-        itemErrors: [],
-      };
-      const abort = new AbortController();
-      const tmdb = deps.tmdbFor(runId);
-      // Counts calls, and stops every call at the first 401: the rest would fail the same way.
-      const guarded: Pick<TmdbClient, "movieDetails"> = {
-        async movieDetails(id, opts) {
-          if (abort.signal.aborted) throw abort.signal.reason;
-          state.tmdbRequests++;
-          try {
-            return await tmdb.movieDetails(id, opts);
-          } catch (error) {
-            if (error instanceof TmdbError && error.kind === "unauthorized") {
-              state.unauthorized ??= error;
-              abort.abort(new Error("TMDB rejected the credentials"));
-            }
-            throw error;
-          }
-        },
-      };
-      let longestBatchMs = 0;
-
-      const loop = async (): Promise<void> => {
-        for (;;) {
-          if (state.unauthorized !== null || state.fatal !== undefined || state.queueEmpty) return;
-          const left = hardDeadline - clock.now();
-          if (left < Math.max(minBatchMs, longestBatchMs)) return;
-          const items = await queue.claimBatch(workerId, {
-            batchSize: body.batch_size,
-            leaseSeconds,
-          });
-          if (items.length === 0) {
-            state.queueEmpty = true;
-            return;
-          }
-          const batchStart = clock.now();
-          state.batches++;
-          state.claimed += items.length;
-          const results = await Promise.all(items.map(async (item) => {
-            const outcome = await ingestOne(item.tmdb_id, {
-              tmdb: guarded,
-              store,
-              logger,
-              clock,
-              hardDeadline,
-              signal: abort.signal,
-            });
-            return { item, outcome };
-          }));
-          const finished = results.map(({ item, outcome }) =>
-            toResult(item, outcome, state.unauthorized, secrets)
-          );
-          for (const [i, r] of finished.entries()) {
-            if (r.ok) {
-              if (r.result === "refreshed") state.refreshed++;
-              else if (r.result === "unchanged") state.unchanged++;
-              else state.notFound++;
-            } else if (state.itemErrors.length < MAX_ITEM_ERRORS) {
-              state.itemErrors.push({
-                queue_id: r.queue_id,
-                tmdb_id: results[i].item.tmdb_id,
-                attempt: r.attempt,
-                error: r.error ?? "",
-                retryable: r.retryable ?? true,
-              });
-            }
-          }
-          const counts = await queue.finishBatch(workerId, finished);
-          state.retried += counts.retried;
-          state.failed += counts.failed;
-          state.lostLease += counts.lost_lease;
-          longestBatchMs = Math.max(longestBatchMs, clock.now() - batchStart);
-        }
-      };
-
+  const state: RunState = {
+    batches: 0,
+    claimed: 0,
+    refreshed: 0,
+    unchanged: 0,
+    notFound: 0,
+    retried: 0,
+    failed: 0,
+    lostLease: 0,
+    tmdbRequests: 0,
+    queueEmpty: false,
+    unauthorized: null,
+    unavailable: null,
+    fatal: undefined,
+    itemErrors: [],
+  };
+  // Aborted when the run stops early (401 or the breaker): no new batch, no new TMDB call,
+  // and the calls in flight end at once.
+  const abort = new AbortController();
+  const breaker = new TmdbBreaker(deps.breakerThreshold ?? TMDB_BREAKER_THRESHOLD);
+  const tmdb = deps.tmdbFor(runId);
+  // Counts calls, and stops every call at the first 401 or when the breaker trips: the rest
+  // would fail the same way, each spending one of its item's attempts.
+  const guarded: Pick<TmdbClient, "movieDetails"> = {
+    async movieDetails(id, opts) {
+      if (abort.signal.aborted) throw abort.signal.reason;
+      state.tmdbRequests++;
       try {
-        await Promise.all(
-          Array.from({ length: loops }, () =>
-            loop().catch((error) => {
-              state.fatal ??= error;
-            })),
-        );
-      } finally {
-        await tmdb.flushLogs();
+        const movie = await tmdb.movieDetails(id, opts);
+        breaker.success();
+        return movie;
+      } catch (error) {
+        if (error instanceof TmdbError && error.kind === "unauthorized") {
+          state.unauthorized ??= error;
+          abort.abort(new Error("TMDB rejected the credentials"));
+        } else if (breaker.failure(error) && !abort.signal.aborted) {
+          state.unavailable = breaker.tripped;
+          abort.abort(new Error("TMDB is unreachable or failing"));
+        }
+        throw error;
       }
-      if (state.fatal !== undefined) {
-        logger.error("refresh_worker_failed", {
-          worker_id: workerId,
-          batches: state.batches,
-          claimed: state.claimed,
-          error: state.fatal,
-        });
-        throw state.fatal;
-      }
+    },
+  };
+  let longestBatchMs = 0;
 
-      const stats = await queue.stats();
-      const summary: RefreshWorkerSummary = {
-        run_id: runId,
-        worker_id: workerId,
-        trigger: body.trigger,
-        job_name: body.job_name ?? null,
-        batches: state.batches,
-        claimed: state.claimed,
-        refreshed: state.refreshed,
-        unchanged: state.unchanged,
-        not_found: state.notFound,
-        retried: state.retried,
-        failed: state.failed,
-        lost_lease: state.lostLease,
-        stopped_because: state.unauthorized !== null
-          ? "tmdb_unauthorized"
-          : state.queueEmpty
-          ? "queue_empty"
-          : "budget",
-        item_errors: state.itemErrors,
-        queue: stats,
-        tmdb_requests: state.tmdbRequests,
-        duration_ms: Math.max(0, Math.round(clock.now() - start)),
-      };
-      if (state.unauthorized !== null) {
-        const message = tmdbUnauthorizedMessage(state.unauthorized);
-        logger.error("refresh_worker_run", {
-          status: 502,
-          error: "tmdb_unauthorized",
-          message,
-          ...summary,
-        });
-        return jsonResponse(
-          { error: "tmdb_unauthorized", message, request_id: requestId, ...summary },
-          { status: 502 },
-        );
+  const loop = async (): Promise<void> => {
+    for (;;) {
+      if (abort.signal.aborted || state.fatal !== undefined || state.queueEmpty) return;
+      const left = hardDeadline - clock.now();
+      if (left < Math.max(minBatchMs, longestBatchMs)) return;
+      const items = await queue.claimBatch(workerId, {
+        batchSize: body.batch_size,
+        leaseSeconds,
+      });
+      if (items.length === 0) {
+        state.queueEmpty = true;
+        return;
       }
-      logger.info("refresh_worker_run", { status: 200, ...summary });
-      return jsonResponse(summary);
-    } catch (error) {
-      const logger = deps?.logger ?? fallbackLogger;
-      const res = errorResponse(error, { requestId, logger, secrets: deps?.secrets ?? [] });
-      if (error instanceof HttpError && error.status < 500) {
-        logger.warn("request_failed", {
-          request_id: requestId,
-          ...(runId ? { run_id: runId } : {}),
-          method: req.method,
-          status: res.status,
-          error: error.code,
-          message: error.message,
+      const batchStart = clock.now();
+      state.batches++;
+      state.claimed += items.length;
+      const results = await Promise.all(items.map(async (item) => {
+        const outcome = await ingestOne(item.tmdb_id, {
+          tmdb: guarded,
+          store,
+          logger,
+          clock,
+          hardDeadline,
+          signal: abort.signal,
         });
+        return { item, outcome };
+      }));
+      const finished = results.map(({ item, outcome }) => toResult(item, outcome, state, secrets));
+      for (const [i, r] of finished.entries()) {
+        if (r.ok) {
+          if (r.result === "refreshed") state.refreshed++;
+          else if (r.result === "unchanged") state.unchanged++;
+          else state.notFound++;
+        } else if (state.itemErrors.length < MAX_ITEM_ERRORS) {
+          state.itemErrors.push({
+            queue_id: r.queue_id,
+            tmdb_id: results[i].item.tmdb_id,
+            attempt: r.attempt,
+            error: r.error ?? "",
+            retryable: r.retryable ?? true,
+          });
+        }
       }
-      return res;
+      const counts = await queue.finishBatch(workerId, finished);
+      state.retried += counts.retried;
+      state.failed += counts.failed;
+      state.lostLease += counts.lost_lease;
+      longestBatchMs = Math.max(longestBatchMs, clock.now() - batchStart);
     }
   };
+
+  try {
+    await Promise.all(
+      Array.from({ length: loops }, () =>
+        loop().catch((error) => {
+          state.fatal ??= error;
+        })),
+    );
+  } finally {
+    await tmdb.flushLogs();
+  }
+  if (state.fatal !== undefined) {
+    logger.error("refresh_worker_failed", {
+      worker_id: workerId,
+      batches: state.batches,
+      claimed: state.claimed,
+      error: state.fatal,
+    });
+    throw state.fatal;
+  }
+
+  // Why the run stopped early, if it did (a 401 says more than the breaker: it wins).
+  const stop: { error: "tmdb_unauthorized" | "tmdb_unavailable"; message: string } | null =
+    state.unauthorized !== null
+      ? { error: "tmdb_unauthorized", message: tmdbUnauthorizedMessage(state.unauthorized) }
+      : state.unavailable !== null
+      ? {
+        error: "tmdb_unavailable",
+        message: redactString(tmdbUnavailableMessage(state.unavailable), secrets),
+      }
+      : null;
+  const stats = await queue.stats();
+  const summary: RefreshWorkerSummary = {
+    run_id: runId,
+    worker_id: workerId,
+    trigger: body.trigger,
+    job_name: body.job_name ?? null,
+    batches: state.batches,
+    claimed: state.claimed,
+    refreshed: state.refreshed,
+    unchanged: state.unchanged,
+    not_found: state.notFound,
+    retried: state.retried,
+    failed: state.failed,
+    lost_lease: state.lostLease,
+    stopped_because: stop?.error ?? (state.queueEmpty ? "queue_empty" : "budget"),
+    item_errors: state.itemErrors,
+    queue: stats,
+    tmdb_requests: state.tmdbRequests,
+    duration_ms: Math.max(0, Math.round(clock.now() - start)),
+  };
+  if (stop !== null) {
+    logger.error("refresh_worker_run", { status: 502, ...stop, ...summary });
+    return jsonResponse({ ...stop, request_id: requestId, ...summary }, { status: 502 });
+  }
+  logger.info("refresh_worker_run", { status: 200, ...summary });
+  return jsonResponse(summary);
 }

@@ -11,7 +11,12 @@ import {
 } from "../_shared/tmdb_client.ts";
 import { type TmdbMovieDetails, tmdbMovieDetailsSchema } from "../_shared/tmdb_schemas.ts";
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
-import { createHandler, type HandlerDeps, type RefreshWorkerSummary } from "./handler.ts";
+import {
+  createHandler,
+  type HandlerDeps,
+  type RefreshWorkerSummary,
+  TMDB_BREAKER_THRESHOLD,
+} from "./handler.ts";
 
 /** A JSON response body, read field by field in the assertions. */
 // deno-lint-ignore no-explicit-any
@@ -482,4 +487,144 @@ Deno.test("refresh-worker: a database failure finishing a batch answers 500 and 
   assert.equal(body.error, "internal_error");
   assert.equal(queue.claimCalls.length, 1);
   assert.ok(s.logger.entries.some((e) => e.event === "refresh_worker_failed"));
+});
+
+// ---------------------------------------------------------------------------------------
+// TMDB down: the circuit breaker
+// ---------------------------------------------------------------------------------------
+
+const UNAVAILABLE =
+  "TMDB is unreachable or failing: 10 items in a row failed (network: TMDB GET /movie/1 " +
+  "failed: network); the run stopped early so the rest of the queue keeps its attempts";
+
+Deno.test("refresh-worker: 10 network failures in a row stop the run: no further batch, in-flight calls aborted, 502 tmdb_unavailable", async () => {
+  assert.equal(TMDB_BREAKER_THRESHOLD, 10);
+  // 1–12 fail with network errors (in that order); 13–15 are still waiting when 1–10 have
+  // failed, and must be aborted rather than wait for their own timeout.
+  const tmdb = fakeTmdb({
+    async: true,
+    behaviour: (id) => id <= 12 ? { kind: "error", error: "network" } : { kind: "hang" },
+  });
+  const s = setup(tmdb, range(1, 200), { deps: { loops: 1 } });
+  const res = await s.handler(post({ batch_size: 15 }));
+  assert.equal(res.status, 502);
+  const body = await res.json();
+  assert.equal(body.error, "tmdb_unavailable");
+  assert.equal(body.message, UNAVAILABLE);
+  assert.equal(body.request_id.length > 0, true);
+  assert.equal(body.stopped_because, "tmdb_unavailable");
+  assert.equal(body.batches, 1);
+  assert.equal(body.claimed, 15);
+  assert.equal(body.retried, 15, "every in-hand item goes back to the queue");
+  assert.equal(body.failed, 0);
+  assert.equal(body.tmdb_requests, 15);
+  assert.equal(s.queue.claimCalls.length, 1, "no batch is claimed after the breaker trips");
+  assert.equal(body.queue.pending, 200, "185 never claimed + 15 back for a retry");
+  assert.equal(tmdb.inFlight, 0, "no TMDB call is left running");
+
+  const results = s.queue.finishCalls[0].results;
+  const byTmdbId = new Map(
+    [...s.queue.items.values()].map((i) => [i.queue_id, i.tmdb_id] as const),
+  );
+  for (const r of results) {
+    const id = byTmdbId.get(r.queue_id)!;
+    assert.equal(r.ok, false);
+    assert.equal(r.retryable, true);
+    if (id <= 12) assert.equal(r.error, `network: TMDB GET /movie/${id} failed: network`);
+    else assert.equal(r.error, UNAVAILABLE, `item ${id} was cut short`);
+  }
+  const line = s.logger.entries.find((e) => e.event === "refresh_worker_run")!;
+  assert.equal(line.level, "error");
+  assert.equal(line.status, 502);
+  assert.equal(line.error, "tmdb_unavailable");
+  assert.equal(line.message, UNAVAILABLE);
+});
+
+Deno.test("refresh-worker: with several loops the breaker stops every loop", async () => {
+  // Every call times out; note how many batches were claimed when the 10th failure lands.
+  const tmdb = fakeTmdb();
+  let failures = 0;
+  let claimsAtTrip = -1;
+  const s = setup(tmdb, range(1, 200), { deps: { loops: 4 } });
+  tmdb.movieDetails = async (id, opts) => {
+    tmdb.calls.push({ id, opts });
+    await new Promise((r) => setTimeout(r, 0));
+    if (opts?.signal?.aborted) throw opts.signal.reason;
+    if (++failures === TMDB_BREAKER_THRESHOLD) claimsAtTrip = s.queue.claimCalls.length;
+    throw tmdbError("timeout", id);
+  };
+  const { status, body } = await call(s, { batch_size: 5 });
+  assert.equal(status, 502);
+  assert.equal(body.error, "tmdb_unavailable");
+  assert.match(
+    body.message,
+    /^TMDB is unreachable or failing: 10 items in a row failed \(timeout: TMDB GET \/movie\/1 /,
+  );
+  assert.ok(claimsAtTrip >= 4, "the four loops had claimed a batch each");
+  assert.equal(s.queue.claimCalls.length, claimsAtTrip, "no loop claims after the trip");
+  assert.equal(body.batches, claimsAtTrip);
+  assert.equal(body.claimed, 5 * claimsAtTrip);
+  assert.equal(body.retried, body.claimed, "every in-hand item goes back to the queue");
+  assert.equal(body.queue.pending, 200);
+});
+
+Deno.test("refresh-worker: failures broken up by TMDB answers never trip the breaker", async () => {
+  // Calls answer in the order they are made: 9 server errors, then a movie, then 9 more, …
+  // (failed items come back within the run), so never 10 failures in a row.
+  let n = 0;
+  const tmdb = fakeTmdb({
+    async: true,
+    behaviour: () => ++n % 10 === 0 ? { kind: "ok" } : { kind: "error", error: "server_error" },
+  });
+  const s = setup(tmdb, range(1, 100), { deps: { loops: 1 } });
+  const { status, body } = await call(s, { batch_size: 10 });
+  assert.equal(status, 200);
+  assert.equal(body.error, undefined);
+  assert.equal(body.stopped_because, "queue_empty");
+  assert.equal(body.tmdb_requests, tmdb.calls.length);
+  assert.equal(body.refreshed, Math.floor(tmdb.calls.length / 10));
+  assert.equal(body.refreshed + body.failed, 100, "each item refreshed or failed for good");
+  assert.equal(body.queue.pending, 0);
+});
+
+Deno.test("refresh-worker: a 404 counts as a TMDB answer, and bad responses do not count toward the breaker", async () => {
+  // 9 network failures then a 404, five times over; then only malformed answers.
+  let n = 0;
+  const tmdb = fakeTmdb({
+    async: true,
+    behaviour: () => {
+      n++;
+      if (n > 50) return { kind: "error", error: "invalid_response" };
+      return n % 10 === 0
+        ? { kind: "error", error: "not_found" }
+        : { kind: "error", error: "network" };
+    },
+  });
+  const s = setup(tmdb, range(1, 40), { deps: { loops: 1 } });
+  const { status, body } = await call(s, { batch_size: 10 });
+  assert.equal(status, 200);
+  assert.equal(body.stopped_because, "queue_empty");
+  assert.equal(body.not_found, 5);
+  assert.equal(body.failed, 35, "every other item used its 3 attempts");
+  assert.ok(tmdb.calls.length > 60, "malformed answers went on well past 10 in a row");
+});
+
+Deno.test("refresh-worker: the tmdb_unavailable answer holds no secret, even when TMDB's error does", async () => {
+  const tmdb = fakeTmdb();
+  tmdb.movieDetails = (id) =>
+    Promise.reject(tmdbError("network", id, `network: Bearer ${TMDB_TOKEN} rejected`));
+  const s = setup(tmdb, range(1, 30), { deps: { loops: 1 } });
+  const res = await s.handler(post({ batch_size: 10 }));
+  assert.equal(res.status, 502);
+  const text = await res.text();
+  assert.equal(
+    JSON.parse(text).message,
+    "TMDB is unreachable or failing: 10 items in a row failed (network: TMDB GET /movie/1 " +
+      "failed: network: Bearer [REDACTED] rejected); the run stopped early so the rest of the " +
+      "queue keeps its attempts",
+  );
+  for (const secret of [SERVICE_KEY, TMDB_TOKEN]) {
+    assert.ok(!text.includes(secret));
+    assert.ok(!s.logger.lines.some((l) => l.includes(secret)));
+  }
 });

@@ -33,21 +33,23 @@
  */
 
 import { z } from "zod";
-import { authorize } from "../_shared/auth.ts";
+import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
 import type { CatalogStore } from "../_shared/catalog_store.ts";
-import { type Clock, systemClock } from "../_shared/clock.ts";
+import type { Clock } from "../_shared/clock.ts";
 import {
-  errorResponse,
-  HttpError,
-  jsonResponse,
-  readJsonBody,
-  requestIdOf,
-  requireMethod,
-} from "../_shared/http.ts";
+  type BaseHandlerDeps,
+  createJsonHandler,
+  type HandleContext,
+  type LazyHandlerDeps as LazyDeps,
+} from "../_shared/handler.ts";
+import { HttpError, jsonResponse } from "../_shared/http.ts";
 import { DEFAULT_INGEST_CONCURRENCY, ingestMovies, type IngestSummary } from "../_shared/ingest.ts";
 import type { IngestionRunStatus, IngestionRunStore } from "../_shared/ingestion_runs.ts";
-import { createLogger, type Logger, redactString } from "../_shared/logger.ts";
+import { redactString } from "../_shared/logger.ts";
 import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb_client.ts";
+import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+
+export { tmdbUnauthorizedMessage };
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "scheduled-ingest";
@@ -81,25 +83,8 @@ export const MAX_LIST_PAGE = 500;
  */
 export const DEFAULT_BUDGET = { pagesMs: 60_000, startMs: 105_000, hardMs: 120_000 } as const;
 
-/** The message of a run stopped because TMDB answered 401. */
-export function tmdbUnauthorizedMessage(error: TmdbError): string {
-  const code = error.statusCode !== null
-    ? `status_code ${error.statusCode}`
-    : `HTTP ${error.httpStatus ?? 401}`;
-  return `TMDB rejected the credentials (${code}): check TMDB_API_TOKEN`;
-}
-
-const intInRange = (name: string, min: number, max: number) =>
-  z.number({
-    errorMap: (_issue, ctx) => ({
-      message: `${name} must be an integer between ${min} and ${max}: current value is ${
-        JSON.stringify(ctx.data) ?? "undefined"
-      }`,
-    }),
-  }).int().min(min).max(max);
-
 /** The request body. */
-export const scheduledIngestBodySchema = z.object({
+export const scheduledIngestBodySchema = bodyObject({
   source: z.enum(SOURCE_NAMES, {
     errorMap: (_issue, ctx) => ({
       message: ctx.data === undefined
@@ -110,13 +95,8 @@ export const scheduledIngestBodySchema = z.object({
     }),
   }),
   limit: intInRange("limit", LIMIT.min, LIMIT.max).default(LIMIT.default),
-  run_id: z.string().uuid("run_id must be a uuid").optional(),
-  trigger: z.enum(["cron", "manual"], {
-    errorMap: () => ({ message: "trigger must be 'cron' or 'manual'" }),
-  }).default("manual"),
-  job_name: z.string().max(100, "job_name must be at most 100 characters").nullable()
-    .optional(),
-}, { invalid_type_error: "Expected a JSON object" }).strict();
+  ...runFields,
+});
 
 /** A parsed request body. */
 export type ScheduledIngestBody = z.infer<typeof scheduledIngestBodySchema>;
@@ -181,23 +161,13 @@ export interface ScheduledIngestSummary {
 }
 
 /** What the handler needs (the real ones come from `_shared/runtime.ts`). */
-export interface HandlerDeps {
-  /** Keys a caller may present. */
-  allowedKeys: readonly string[];
+export interface HandlerDeps extends BaseHandlerDeps {
   /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
   tmdbFor(runId: string): Pick<TmdbClient, "movieList" | "movieDetails" | "flushLogs">;
   /** Where movies are written. */
   store: CatalogStore;
   /** The run log and freshness check. */
   runs: IngestionRunStore;
-  /** Request and failure logs. */
-  logger: Logger;
-  /** Default system clock. */
-  clock?: Clock;
-  /** Run ids when the body has none. Default `crypto.randomUUID()`. */
-  newRunId?: () => string;
-  /** Secret values to redact from response bodies (the logger redacts its own). */
-  secrets?: readonly string[];
   /** Movies ingested at once; keep it ≤ the TMDB limiter's connections. Default 8. */
   concurrency?: number;
   /** Time budget, see {@link DEFAULT_BUDGET}. */
@@ -205,12 +175,7 @@ export interface HandlerDeps {
 }
 
 /** Dependencies resolved per request, e.g. `() => fromRuntime(getRuntime(FUNCTION_NAME))`. */
-export interface LazyHandlerDeps {
-  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
-  getDeps(): HandlerDeps | Promise<HandlerDeps>;
-  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
-  logger?: Logger;
-}
+export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
 
 /**
  * The handler's dependencies from the process runtime (`_shared/runtime.ts`): everything as
@@ -339,214 +304,196 @@ function runError(summary: ScheduledIngestSummary): string | null {
 export function createHandler(
   source: HandlerDeps | LazyHandlerDeps,
 ): (req: Request) => Promise<Response> {
-  const fallbackLogger = source.logger ?? createLogger({ fn: FUNCTION_NAME });
+  return createJsonHandler({
+    fn: FUNCTION_NAME,
+    schema: scheduledIngestBodySchema,
+    source,
+    handle: scheduledIngest,
+  });
+}
 
-  return async (req: Request): Promise<Response> => {
-    const requestId = requestIdOf(req);
-    let deps: HandlerDeps | undefined;
-    let runId: string | undefined;
-    try {
-      requireMethod(req, ["POST"]);
-      deps = "getDeps" in source ? await source.getDeps() : source;
-      authorize(req, deps.allowedKeys);
-      const body = await readJsonBody(req, scheduledIngestBodySchema);
+/** Runs one scheduled ingest and answers the {@link ScheduledIngestSummary}. */
+async function scheduledIngest(
+  context: HandleContext<HandlerDeps, ScheduledIngestBody>,
+): Promise<Response> {
+  const { body, deps, requestId, clock, secrets, startRun } = context;
+  const budget = deps.budget ?? DEFAULT_BUDGET;
+  const start = clock.now();
+  const { runId, logger } = startRun(body.run_id);
 
-      const clock = deps.clock ?? systemClock;
-      const budget = deps.budget ?? DEFAULT_BUDGET;
-      const secrets = deps.secrets ?? [];
-      const start = clock.now();
-      runId = body.run_id ?? deps.newRunId?.() ?? crypto.randomUUID();
-      const logger = deps.logger.child({ request_id: requestId, run_id: runId });
-
-      try {
-        await deps.runs.start({
-          runId,
-          source: body.source,
-          trigger: body.trigger,
-          requested: body.limit,
-        });
-      } catch (error) {
-        if ((error as { code?: unknown })?.code === "23505") {
-          throw new HttpError(
-            409,
-            "duplicate_run",
-            `A run with run_id ${runId} already exists; omit run_id to get a new one`,
-          );
-        }
-        throw error;
-      }
-
-      const tmdb = deps.tmdbFor(runId);
-      let collected: Collected | undefined;
-      let ingest: IngestSummary | undefined;
-      let unauthorized: TmdbError | null = null;
-      let unexpected: unknown;
-      try {
-        collected = await collectCandidates(SOURCES[body.source], body.limit, {
-          tmdb,
-          runs: deps.runs,
-          clock,
-          pagesDeadline: start + budget.pagesMs,
-          callDeadline: start + budget.startMs,
-        });
-        unauthorized = collected.unauthorized;
-        if (unauthorized === null && collected.candidates.length > 0) {
-          // Stop the whole ingest at the first 401: every other call would fail the same way.
-          const abort = new AbortController();
-          const guarded: Pick<TmdbClient, "movieDetails"> = {
-            async movieDetails(id, opts) {
-              try {
-                return await tmdb.movieDetails(id, opts);
-              } catch (error) {
-                if (error instanceof TmdbError && error.kind === "unauthorized") {
-                  unauthorized ??= error;
-                  abort.abort(new Error("TMDB rejected the credentials"));
-                }
-                throw error;
-              }
-            },
-          };
-          ingest = await ingestMovies(collected.candidates, {
-            tmdb: guarded,
-            store: deps.store,
-            logger,
-            clock,
-            concurrency: deps.concurrency,
-            deadline: start + budget.startMs,
-            hardDeadline: start + budget.hardMs,
-            signal: abort.signal,
-          });
-        }
-      } catch (error) {
-        unexpected = error;
-      } finally {
-        await tmdb.flushLogs();
-      }
-
-      const noPages = collected !== undefined && collected.pagesFetched === 0 &&
-        collected.listErrors.length > 0;
-      const fatal = unexpected !== undefined || unauthorized !== null || noPages;
-      const summary: ScheduledIngestSummary = {
-        run_id: runId,
-        source: body.source,
-        limit: body.limit,
-        trigger: body.trigger,
-        job_name: body.job_name ?? null,
-        pages_fetched: collected?.pagesFetched ?? 0,
-        found: collected?.found ?? 0,
-        candidates: collected?.candidates.length ?? 0,
-        ingested: (ingest?.inserted ?? 0) + (ingest?.updated ?? 0),
-        inserted: ingest?.inserted ?? 0,
-        updated: ingest?.updated ?? 0,
-        unchanged: ingest?.unchanged ?? 0,
-        not_found: ingest?.not_found ?? [],
-        failed: (ingest?.failed ?? []).map((f) => ({
-          ...f,
-          message: redactString(f.message, secrets),
-        })),
-        skipped: ingest?.skipped ?? [],
-        skipped_fresh: collected?.skippedFresh ?? 0,
-        list_errors: (collected?.listErrors ?? []).map((e) => ({
-          ...e,
-          message: redactString(e.message, secrets),
-        })),
-        stopped_because: unauthorized !== null
-          ? "tmdb_unauthorized"
-          : collected?.stoppedBecause ?? "exhausted",
-        status: "succeeded",
-        duration_ms: 0,
-      };
-      let error: { code: string; message: string; status: number } | null = null;
-      if (unauthorized !== null) {
-        error = {
-          code: "tmdb_unauthorized",
-          message: tmdbUnauthorizedMessage(unauthorized),
-          status: 502,
-        };
-      } else if (unexpected !== undefined) {
-        logger.error("scheduled_ingest_error", { error: unexpected });
-        error = {
-          code: "internal_error",
-          message: `The run failed unexpectedly; see the function logs for request_id ${requestId}`,
-          status: 500,
-        };
-      } else if (noPages) {
-        error = {
-          code: "tmdb_unavailable",
-          message: `No TMDB list page could be read: ${summary.list_errors[0].message}`,
-          status: 502,
-        };
-      }
-      summary.status = fatal ? "failed" : runError(summary) === null ? "succeeded" : "partial";
-      summary.duration_ms = Math.max(0, Math.round(clock.now() - start));
-
-      let finishError: unknown;
-      try {
-        await deps.runs.finish({
-          runId,
-          found: summary.found,
-          ingested: summary.ingested,
-          unchanged: summary.unchanged,
-          failed: summary.failed.length,
-          skippedFresh: summary.skipped_fresh,
-          status: summary.status,
-          error: unexpected !== undefined
-            ? redactString(`the run failed: ${errorText(unexpected)}`, secrets)
-            : error?.message ?? runError(summary),
-          details: {
-            job_name: summary.job_name,
-            limit: summary.limit,
-            pages_fetched: summary.pages_fetched,
-            candidates: summary.candidates,
-            inserted: summary.inserted,
-            updated: summary.updated,
-            not_found: summary.not_found,
-            failed: summary.failed.slice(0, 50),
-            skipped: summary.skipped,
-            list_errors: summary.list_errors,
-            stopped_because: summary.stopped_because,
-            duration_ms: summary.duration_ms,
-          },
-        });
-      } catch (e) {
-        finishError = e;
-      }
-
-      const level = summary.status === "failed" || finishError !== undefined ? "error" : "info";
-      logger[level]("scheduled_ingest_run", {
-        ...summary,
-        ...(error ? { error: error.code, message: error.message } : {}),
-        ...(finishError !== undefined ? { run_row_error: finishError } : {}),
-      });
-      if (error === null && finishError !== undefined) {
-        error = {
-          code: "run_log_failed",
-          message: `The run finished but its row in scheduled_ingestion_log could not be ` +
-            `updated; see the function logs for request_id ${requestId}`,
-          status: 500,
-        };
-      }
-      if (error !== null) {
-        return jsonResponse(
-          { error: error.code, message: error.message, request_id: requestId, ...summary },
-          { status: error.status },
-        );
-      }
-      return jsonResponse(summary);
-    } catch (error) {
-      const logger = deps?.logger ?? fallbackLogger;
-      const res = errorResponse(error, { requestId, logger, secrets: deps?.secrets ?? [] });
-      if (error instanceof HttpError && error.status < 500) {
-        logger.warn("request_failed", {
-          request_id: requestId,
-          ...(runId ? { run_id: runId } : {}),
-          method: req.method,
-          status: res.status,
-          error: error.code,
-          message: error.message,
-        });
-      }
-      return res;
+  try {
+    await deps.runs.start({
+      runId,
+      source: body.source,
+      trigger: body.trigger,
+      requested: body.limit,
+    });
+  } catch (error) {
+    if ((error as { code?: unknown })?.code === "23505") {
+      throw new HttpError(
+        409,
+        "duplicate_run",
+        `A run with run_id ${runId} already exists; omit run_id to get a new one`,
+      );
     }
+    throw error;
+  }
+
+  const tmdb = deps.tmdbFor(runId);
+  let collected: Collected | undefined;
+  let ingest: IngestSummary | undefined;
+  let unauthorized: TmdbError | null = null;
+  let unexpected: unknown;
+  try {
+    collected = await collectCandidates(SOURCES[body.source], body.limit, {
+      tmdb,
+      runs: deps.runs,
+      clock,
+      pagesDeadline: start + budget.pagesMs,
+      callDeadline: start + budget.startMs,
+    });
+    unauthorized = collected.unauthorized;
+    if (unauthorized === null && collected.candidates.length > 0) {
+      // Stop the whole ingest at the first 401: every other call would fail the same way.
+      const abort = new AbortController();
+      const guarded: Pick<TmdbClient, "movieDetails"> = {
+        async movieDetails(id, opts) {
+          try {
+            return await tmdb.movieDetails(id, opts);
+          } catch (error) {
+            if (error instanceof TmdbError && error.kind === "unauthorized") {
+              unauthorized ??= error;
+              abort.abort(new Error("TMDB rejected the credentials"));
+            }
+            throw error;
+          }
+        },
+      };
+      ingest = await ingestMovies(collected.candidates, {
+        tmdb: guarded,
+        store: deps.store,
+        logger,
+        clock,
+        concurrency: deps.concurrency,
+        deadline: start + budget.startMs,
+        hardDeadline: start + budget.hardMs,
+        signal: abort.signal,
+      });
+    }
+  } catch (error) {
+    unexpected = error;
+  } finally {
+    await tmdb.flushLogs();
+  }
+
+  const noPages = collected !== undefined && collected.pagesFetched === 0 &&
+    collected.listErrors.length > 0;
+  const fatal = unexpected !== undefined || unauthorized !== null || noPages;
+  const summary: ScheduledIngestSummary = {
+    run_id: runId,
+    source: body.source,
+    limit: body.limit,
+    trigger: body.trigger,
+    job_name: body.job_name ?? null,
+    pages_fetched: collected?.pagesFetched ?? 0,
+    found: collected?.found ?? 0,
+    candidates: collected?.candidates.length ?? 0,
+    ingested: (ingest?.inserted ?? 0) + (ingest?.updated ?? 0),
+    inserted: ingest?.inserted ?? 0,
+    updated: ingest?.updated ?? 0,
+    unchanged: ingest?.unchanged ?? 0,
+    not_found: ingest?.not_found ?? [],
+    failed: (ingest?.failed ?? []).map((f) => ({
+      ...f,
+      message: redactString(f.message, secrets),
+    })),
+    skipped: ingest?.skipped ?? [],
+    skipped_fresh: collected?.skippedFresh ?? 0,
+    list_errors: (collected?.listErrors ?? []).map((e) => ({
+      ...e,
+      message: redactString(e.message, secrets),
+    })),
+    stopped_because: unauthorized !== null
+      ? "tmdb_unauthorized"
+      : collected?.stoppedBecause ?? "exhausted",
+    status: "succeeded",
+    duration_ms: 0,
   };
+  let error: { code: string; message: string; status: number } | null = null;
+  if (unauthorized !== null) {
+    error = {
+      code: "tmdb_unauthorized",
+      message: tmdbUnauthorizedMessage(unauthorized),
+      status: 502,
+    };
+  } else if (unexpected !== undefined) {
+    logger.error("scheduled_ingest_error", { error: unexpected });
+    error = {
+      code: "internal_error",
+      message: `The run failed unexpectedly; see the function logs for request_id ${requestId}`,
+      status: 500,
+    };
+  } else if (noPages) {
+    error = {
+      code: "tmdb_unavailable",
+      message: `No TMDB list page could be read: ${summary.list_errors[0].message}`,
+      status: 502,
+    };
+  }
+  summary.status = fatal ? "failed" : runError(summary) === null ? "succeeded" : "partial";
+  summary.duration_ms = Math.max(0, Math.round(clock.now() - start));
+
+  let finishError: unknown;
+  try {
+    await deps.runs.finish({
+      runId,
+      found: summary.found,
+      ingested: summary.ingested,
+      unchanged: summary.unchanged,
+      failed: summary.failed.length,
+      skippedFresh: summary.skipped_fresh,
+      status: summary.status,
+      error: unexpected !== undefined
+        ? redactString(`the run failed: ${errorText(unexpected)}`, secrets)
+        : error?.message ?? runError(summary),
+      details: {
+        job_name: summary.job_name,
+        limit: summary.limit,
+        pages_fetched: summary.pages_fetched,
+        candidates: summary.candidates,
+        inserted: summary.inserted,
+        updated: summary.updated,
+        not_found: summary.not_found,
+        failed: summary.failed.slice(0, 50),
+        skipped: summary.skipped,
+        list_errors: summary.list_errors,
+        stopped_because: summary.stopped_because,
+        duration_ms: summary.duration_ms,
+      },
+    });
+  } catch (e) {
+    finishError = e;
+  }
+
+  const level = summary.status === "failed" || finishError !== undefined ? "error" : "info";
+  logger[level]("scheduled_ingest_run", {
+    ...summary,
+    ...(error ? { error: error.code, message: error.message } : {}),
+    ...(finishError !== undefined ? { run_row_error: finishError } : {}),
+  });
+  if (error === null && finishError !== undefined) {
+    error = {
+      code: "run_log_failed",
+      message: `The run finished but its row in scheduled_ingestion_log could not be ` +
+        `updated; see the function logs for request_id ${requestId}`,
+      status: 500,
+    };
+  }
+  if (error !== null) {
+    return jsonResponse(
+      { error: error.code, message: error.message, request_id: requestId, ...summary },
+      { status: error.status },
+    );
+  }
+  return jsonResponse(summary);
 }

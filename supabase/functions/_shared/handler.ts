@@ -1,0 +1,148 @@
+/**
+ * The request scaffolding every function shares, in one place: {@link createJsonHandler}
+ * turns a function's `handle` (its actual work) into a `(req) => Promise<Response>` that
+ *
+ * 1. takes the request id (`sb-request-id` / `x-request-id`, else a fresh UUID);
+ * 2. refuses any method but `POST` (405 with `Allow: POST`);
+ * 3. resolves the dependencies: given directly (tests), or as `{ getDeps }` called on every
+ *    request (production), so a `ConfigError` becomes a 500 `misconfigured` answer instead
+ *    of a crash at start-up;
+ * 4. checks the caller's key (401 `missing_api_key` / `invalid_api_key`);
+ * 5. reads and parses the JSON body with the function's zod schema (400 / 413 / 415);
+ * 6. calls `handle`, and turns anything thrown on the way into the one error body
+ *    (`errorResponse`: `{ error, message, request_id, details? }`, secrets redacted; an
+ *    unknown error is a 500 `internal_error` pointing at the logs). A refused request
+ *    (an `HttpError` below 500) also logs one `request_failed` warning, with the run id once
+ *    the run has one.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import { authorize } from "./auth.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { errorResponse, HttpError, readJsonBody, requestIdOf, requireMethod } from "./http.ts";
+import { createLogger, type Logger } from "./logger.ts";
+
+/** The dependencies every function's handler takes (each adds its own). */
+export interface BaseHandlerDeps {
+  /** Keys a caller may present. */
+  allowedKeys: readonly string[];
+  /** Request and failure logs. */
+  logger: Logger;
+  /** Default system clock. */
+  clock?: Clock;
+  /** Run ids when the body has none. Default `crypto.randomUUID()`. */
+  newRunId?: () => string;
+  /** Secret values to redact from response bodies (the logger redacts its own). */
+  secrets?: readonly string[];
+}
+
+/** Dependencies resolved per request, e.g. `{ getDeps: () => getRuntime(FUNCTION_NAME) }`. */
+export interface LazyHandlerDeps<D> {
+  /** Returns (or throws `ConfigError`) the dependencies; called on every request. */
+  getDeps(): D | Promise<D>;
+  /** Logs requests that fail before `getDeps` succeeds. Default: a plain JSON logger. */
+  logger?: Logger;
+}
+
+/** What `handle` gets: the checked request and everything resolved for it. */
+export interface HandleContext<D extends BaseHandlerDeps, B> {
+  /** The request (its body already read). */
+  req: Request;
+  /** The parsed body. */
+  body: B;
+  /** The resolved dependencies. */
+  deps: D;
+  /** The request id, in every log line and error body. */
+  requestId: string;
+  /** `deps.clock`, or the system clock. */
+  clock: Clock;
+  /** `deps.secrets`, or none. */
+  secrets: readonly string[];
+  /**
+   * Starts the run: its id is `runId` (the body's `run_id`) when given, else
+   * `deps.newRunId()`, else a random UUID. Returns that id and `deps.logger` with
+   * `request_id` and `run_id` on every line; a later `request_failed` line names the run.
+   */
+  startRun(runId?: string): { runId: string; logger: Logger };
+}
+
+/** Options for {@link createJsonHandler}. */
+export interface JsonHandlerOptions<D extends BaseHandlerDeps, B> {
+  /** The function's name, the `fn` of the fallback logger. */
+  fn: string;
+  /** The request body's schema (see `_shared/body_fields.ts`). */
+  schema: z.ZodType<B, z.ZodTypeDef, unknown>;
+  /** The dependencies, or `{ getDeps }` to resolve them per request. */
+  source: D | LazyHandlerDeps<D>;
+  /** The function's work, once the request passed every check. */
+  handle(context: HandleContext<D, B>): Promise<Response>;
+}
+
+/**
+ * Creates a `POST`-only JSON request handler around `options.handle` (see the module docs
+ * for the checks it makes and how it answers errors).
+ *
+ * @example
+ * export function createHandler(source: HandlerDeps | LazyHandlerDeps<HandlerDeps>) {
+ *   return createJsonHandler({
+ *     fn: "daily-refresh",
+ *     schema: dailyRefreshBodySchema,
+ *     source,
+ *     handle: async ({ body, startRun }) => {
+ *       const { runId, logger } = startRun(body.run_id);
+ *       logger.info("daily_refresh_run", { limit: body.limit });
+ *       return jsonResponse({ run_id: runId });
+ *     },
+ *   });
+ * }
+ */
+export function createJsonHandler<D extends BaseHandlerDeps, B>(
+  options: JsonHandlerOptions<D, B>,
+): (req: Request) => Promise<Response> {
+  const { fn, schema, source, handle } = options;
+  const fallbackLogger = source.logger ?? createLogger({ fn });
+
+  return async (req: Request): Promise<Response> => {
+    const requestId = requestIdOf(req);
+    let deps: D | undefined;
+    let runId: string | undefined;
+    try {
+      requireMethod(req, ["POST"]);
+      deps = "getDeps" in source ? await source.getDeps() : source;
+      authorize(req, deps.allowedKeys);
+      const body = await readJsonBody(req, schema);
+      const resolved = deps;
+      return await handle({
+        req,
+        body,
+        deps: resolved,
+        requestId,
+        clock: resolved.clock ?? systemClock,
+        secrets: resolved.secrets ?? [],
+        startRun(bodyRunId) {
+          runId = bodyRunId ?? resolved.newRunId?.() ?? crypto.randomUUID();
+          return {
+            runId,
+            logger: resolved.logger.child({ request_id: requestId, run_id: runId }),
+          };
+        },
+      });
+    } catch (error) {
+      const logger = deps?.logger ?? fallbackLogger;
+      const res = errorResponse(error, { requestId, logger, secrets: deps?.secrets ?? [] });
+      if (error instanceof HttpError && error.status < 500) {
+        logger.warn("request_failed", {
+          request_id: requestId,
+          ...(runId ? { run_id: runId } : {}),
+          method: req.method,
+          status: res.status,
+          error: error.code,
+          message: error.message,
+        });
+      }
+      return res;
+    }
+  };
+}

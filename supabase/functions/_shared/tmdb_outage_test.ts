@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { TmdbError, type TmdbErrorKind } from "./tmdb_client.ts";
+import {
+  type BreakerTrip,
+  OUTAGE_KINDS,
+  TmdbBreaker,
+  tmdbUnauthorizedMessage,
+} from "./tmdb_outage.ts";
+
+/** Reads `tripped` afresh (assertions on the getter would otherwise narrow its type). */
+const tripOf = (breaker: TmdbBreaker): BreakerTrip | null => breaker.tripped;
+
+function tmdbError(kind: TmdbErrorKind, id = 1, status: number | null = null): TmdbError {
+  return new TmdbError(`TMDB GET /movie/${id} failed: ${kind}`, {
+    kind,
+    httpStatus: status,
+    statusCode: kind === "unauthorized" && status === 401 ? 7 : null,
+    statusMessage: null,
+    endpoint: "/movie/{id}",
+    attempts: 4,
+    retryable: OUTAGE_KINDS.has(kind),
+    tmdbId: id,
+  });
+}
+
+Deno.test("tmdbUnauthorizedMessage() names TMDB's status_code, else the HTTP status", () => {
+  assert.equal(
+    tmdbUnauthorizedMessage(tmdbError("unauthorized", 1, 401)),
+    "TMDB rejected the credentials (status_code 7): check TMDB_API_TOKEN",
+  );
+  assert.equal(
+    tmdbUnauthorizedMessage(tmdbError("unauthorized", 1, 403)),
+    "TMDB rejected the credentials (HTTP 403): check TMDB_API_TOKEN",
+  );
+});
+
+Deno.test("TmdbBreaker trips on the threshold-th outage failure in a row, keeping the first one's kind and message", () => {
+  const breaker = new TmdbBreaker(3);
+  assert.equal(breaker.failure(tmdbError("timeout", 1)), false);
+  assert.equal(breaker.failure(tmdbError("network", 2)), false);
+  assert.equal(breaker.tripped, null);
+  assert.equal(breaker.failure(tmdbError("server_error", 3)), true);
+  assert.deepEqual(breaker.tripped, {
+    failures: 3,
+    kind: "timeout",
+    message: "TMDB GET /movie/1 failed: timeout",
+  });
+  assert.equal(breaker.failure(tmdbError("rate_limited", 4)), false, "trips once");
+  breaker.success();
+  assert.equal(tripOf(breaker)?.failures, 3, "stays tripped");
+});
+
+Deno.test("TmdbBreaker: a TMDB answer (a movie or a 404) resets the count", () => {
+  const breaker = new TmdbBreaker(3);
+  for (let round = 0; round < 5; round++) {
+    breaker.failure(tmdbError("network", 1));
+    breaker.failure(tmdbError("network", 2));
+    if (round % 2 === 0) breaker.success();
+    else breaker.failure(tmdbError("not_found", 3));
+    assert.equal(breaker.consecutive, 0);
+  }
+  assert.equal(breaker.tripped, null);
+  breaker.failure(tmdbError("network", 4));
+  breaker.failure(tmdbError("network", 5));
+  breaker.failure(tmdbError("network", 6));
+  assert.equal(tripOf(breaker)?.message, "TMDB GET /movie/4 failed: network", "first since reset");
+});
+
+Deno.test("TmdbBreaker: other failures neither count nor reset", () => {
+  const breaker = new TmdbBreaker(2);
+  breaker.failure(tmdbError("network"));
+  for (const kind of ["invalid_response", "bad_request", "unauthorized"] as const) {
+    assert.equal(breaker.failure(tmdbError(kind)), false);
+  }
+  assert.equal(breaker.failure(new DOMException("aborted", "AbortError")), false);
+  assert.equal(breaker.failure(new Error("not a TMDB error")), false);
+  assert.equal(breaker.consecutive, 1);
+  assert.equal(breaker.failure(tmdbError("network")), true);
+});
+
+Deno.test("TmdbBreaker refuses a threshold that is not a positive integer", () => {
+  for (const threshold of [0, -1, 2.5, NaN]) {
+    assert.throws(() => new TmdbBreaker(threshold), {
+      name: "RangeError",
+      message: `\`threshold\` must be a positive integer: current value is ${threshold}`,
+    });
+  }
+});

@@ -64,11 +64,15 @@ language sql immutable as $$
   end
 $$;
 
-create function net.http_get(
+-- The one place a request is queued; the public functions below only shape their
+-- arguments (pg_net's own http_get/http_post/http_delete differ the same way).
+create function net._enqueue(
+  method text,
   url text,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{}'::jsonb,
-  timeout_milliseconds integer default 5000
+  params jsonb,
+  headers jsonb,
+  body bytea,
+  timeout_milliseconds integer
 ) returns bigint
 language plpgsql volatile security definer
 set search_path = ''
@@ -76,12 +80,27 @@ as $$
 declare
   request_id bigint;
 begin
-  if url is null then raise exception 'net.http_get: url must not be null'; end if;
+  if url is null then
+    raise exception 'net.http_%: url must not be null', lower(method);
+  end if;
   insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values ('GET', net._url_with_params(url, params), coalesce(headers, '{}'::jsonb), null, timeout_milliseconds)
+  values (method, net._url_with_params(url, params), coalesce(headers, '{}'::jsonb), body,
+          timeout_milliseconds)
   returning id into request_id;
   return request_id;
 end;
+$$;
+
+create function net.http_get(
+  url text,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{}'::jsonb,
+  timeout_milliseconds integer default 5000
+) returns bigint
+language sql volatile security definer
+set search_path = ''
+as $$
+  select net._enqueue('GET', url, params, headers, null, timeout_milliseconds)
 $$;
 
 create function net.http_post(
@@ -91,19 +110,11 @@ create function net.http_post(
   headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
   timeout_milliseconds integer default 5000
 ) returns bigint
-language plpgsql volatile security definer
+language sql volatile security definer
 set search_path = ''
 as $$
-declare
-  request_id bigint;
-begin
-  if url is null then raise exception 'net.http_post: url must not be null'; end if;
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values ('POST', net._url_with_params(url, params), coalesce(headers, '{}'::jsonb),
-          convert_to(coalesce(body, '{}'::jsonb)::text, 'UTF8'), timeout_milliseconds)
-  returning id into request_id;
-  return request_id;
-end;
+  select net._enqueue('POST', url, params, headers,
+                      convert_to(coalesce(body, '{}'::jsonb)::text, 'UTF8'), timeout_milliseconds)
 $$;
 
 create function net.http_delete(
@@ -112,20 +123,14 @@ create function net.http_delete(
   headers jsonb default '{}'::jsonb,
   timeout_milliseconds integer default 5000
 ) returns bigint
-language plpgsql volatile security definer
+language sql volatile security definer
 set search_path = ''
 as $$
-declare
-  request_id bigint;
-begin
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values ('DELETE', net._url_with_params(url, params), coalesce(headers, '{}'::jsonb), null, timeout_milliseconds)
-  returning id into request_id;
-  return request_id;
-end;
+  select net._enqueue('DELETE', url, params, headers, null, timeout_milliseconds)
 $$;
 
 revoke all on function net.http_get(text, jsonb, jsonb, integer) from public;
 revoke all on function net.http_post(text, jsonb, jsonb, jsonb, integer) from public;
 revoke all on function net.http_delete(text, jsonb, jsonb, integer) from public;
 revoke all on function net._wake_worker() from public;
+revoke all on function net._enqueue(text, text, jsonb, jsonb, bytea, integer) from public;

@@ -4,6 +4,7 @@
  * stand-in worker, TMDB stand-in, functions host).
  */
 import postgres from "postgres";
+import { loadEnvFile } from "../functions_host.ts";
 import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
 import {
   clusterExists,
@@ -27,39 +28,27 @@ const DENO = () => `${Deno.execPath()}`;
 export const SERVICES = ["pg_net_worker", "tmdb_standin", "functions_host"] as const;
 export type ServiceName = typeof SERVICES[number];
 
-/** Reads the TMDB settings a user configured in the functions env file (if any). */
-export async function userFunctionEnv(cfg: StackConfig): Promise<Record<string, string>> {
-  const file = `${cfg.root}/supabase/functions/.env`;
-  const env: Record<string, string> = {};
-  let text = "";
-  try {
-    text = await Deno.readTextFile(file);
-  } catch {
-    return env;
-  }
-  for (const line of text.split("\n")) {
-    const m = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/);
-    if (!m) continue;
-    env[m[1]] = m[2].replace(/^(['"])(.*)\1$/, "$2");
-  }
-  return env;
+/** The user's secrets for the dev stack's functions (supabase/functions/.env; may be absent). */
+export function userFunctionEnv(cfg: StackConfig): Promise<Record<string, string>> {
+  return loadEnvFile(`${cfg.root}/supabase/functions/.env`);
 }
 
 /** Builds the stack's info (URLs, keys) from its config and keys. */
 export async function stackInfo(cfg: StackConfig, keys: StackKeys): Promise<StackInfo> {
   const user = cfg.name === "dev" ? await userFunctionEnv(cfg) : {};
-  const realToken = user.TMDB_API_TOKEN || null;
+  // Either credential means "use the real TMDB" (the functions read both from the env file).
+  const real = Boolean(user.TMDB_API_TOKEN || user.TMDB_API_KEY);
   return {
     name: cfg.name,
     dbUrl: dbUrl(cfg, "postgres"),
     adminDbUrl: dbUrl(cfg, "supabase_admin"),
     functionsUrl: `http://127.0.0.1:${cfg.functionsPort}/functions/v1`,
     projectUrl: `http://127.0.0.1:${cfg.functionsPort}`,
-    tmdbUrl: realToken
+    tmdbUrl: real
       ? (user.TMDB_BASE_URL || "https://api.themoviedb.org/3")
       : `http://127.0.0.1:${cfg.tmdbPort}/3`,
-    tmdbToken: realToken ?? keys.tmdbStandinToken,
-    tmdbIsStandin: !realToken,
+    tmdbToken: real ? (user.TMDB_API_TOKEN || null) : keys.tmdbStandinToken,
+    tmdbIsStandin: !real,
     serviceRoleKey: keys.serviceRoleKey,
     anonKey: keys.anonKey,
     secretKey: keys.secretKey,

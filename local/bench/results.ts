@@ -194,9 +194,8 @@ function queueRows(q: QueueResult, targets: TargetResult[]): TableRow[] {
     ),
     row(
       sc,
-      "ours: claim_refresh_batch / finish_refresh_batch round trip, p50 / p95",
-      `${latencyPair(q.ours.claimMs.p50, q.ours.claimMs.p95)}; ` +
-        latencyPair(q.ours.finishMs.p50, q.ours.finishMs.p95),
+      "ours: finish_and_claim_refresh_batch round trip, p50 / p95",
+      latencyPair(q.ours.finishAndClaimMs.p50, q.ours.finishAndClaimMs.p95),
     ),
     row(sc, "duplicate executions", `${q.ours.duplicates} of ${formatCount(q.ours.executions)}`, {
       versus: q.graphile.modes.map((m) => `${m.mode}: ${m.duplicates}`).join(", ") +

@@ -5,6 +5,8 @@
  * The rules that must hold under concurrency (claiming with `for update skip locked`,
  * leases, attempt caps, the 12 h floor, dedupe of active items, a watermark that only moves
  * forward) live in SQL functions; each method here is one round trip calling one of them.
+ * A worker that drains the queue claims its first batch with `claimBatch` and then finishes
+ * each batch and claims the next in one round trip with `finishAndClaim`.
  * {@link createMemoryRefreshQueue} mirrors those rules in memory for handler tests.
  *
  * @module
@@ -90,12 +92,20 @@ export interface ChangesSyncRecord {
   error: string | null;
 }
 
-/** Options for {@link RefreshQueue.claimBatch}. */
+/** Options for {@link RefreshQueue.claimBatch} and {@link RefreshQueue.finishAndClaim}. */
 export interface ClaimOptions {
-  /** Most items to claim. */
+  /** Most items to claim (`claimBatch`: 1..1000; `finishAndClaim`: 0..1000, 0 = finish only). */
   batchSize: number;
   /** Seconds the claim is held before another worker may take the items. */
   leaseSeconds: number;
+}
+
+/** What {@link RefreshQueue.finishAndClaim} returns. */
+export interface FinishAndClaimResult {
+  /** The finished batch's counts (all 0 when no results were passed). */
+  finished: FinishBatchCounts;
+  /** The next batch (empty when `batchSize` was 0 or nothing is ready). */
+  claimed: ClaimedItem[];
 }
 
 /** The refresh queue and the feed state. */
@@ -104,6 +114,16 @@ export interface RefreshQueue {
   claimBatch(worker: string, options: ClaimOptions): Promise<ClaimedItem[]>;
   /** Records the outcome of claimed items (one round trip for the whole batch). */
   finishBatch(worker: string, results: readonly RefreshItemResult[]): Promise<FinishBatchCounts>;
+  /**
+   * Records the outcome of claimed items and then claims up to `batchSize` more for `worker`
+   * (`public.finish_and_claim_refresh_batch`: one round trip, one commit). `results` may be
+   * empty (just claims); `batchSize` 0 just finishes.
+   */
+  finishAndClaim(
+    worker: string,
+    results: readonly RefreshItemResult[],
+    options: ClaimOptions,
+  ): Promise<FinishAndClaimResult>;
   /** Counts by status and the like. */
   stats(): Promise<QueueStats>;
   /**
@@ -134,6 +154,11 @@ const finishCountsSchema = z.object({
   failed: count.default(0),
   lost_lease: count.default(0),
 }).passthrough();
+
+const finishAndClaimSchema = z.object({
+  finished: finishCountsSchema,
+  claimed: z.array(claimedRowSchema),
+});
 
 function unexpected(fn: string, value: unknown, error: z.ZodError): Error {
   return new Error(
@@ -174,6 +199,20 @@ export function createPostgresRefreshQueue(sql: postgres.Sql): RefreshQueue {
       if (!parsed.success) throw unexpected("public.finish_refresh_batch", value, parsed.error);
       const { completed, retried, failed, lost_lease } = parsed.data;
       return { completed, retried, failed, lost_lease };
+    },
+    async finishAndClaim(worker, results, { batchSize, leaseSeconds }) {
+      const rows = await sql`
+        select public.finish_and_claim_refresh_batch(
+          ${worker}, ${sql.json(results as unknown as postgres.JSONValue)},
+          ${batchSize}::integer, ${leaseSeconds}::integer
+        ) as r`;
+      const value = rows[0]?.r;
+      const parsed = finishAndClaimSchema.safeParse(value);
+      if (!parsed.success) {
+        throw unexpected("public.finish_and_claim_refresh_batch", value, parsed.error);
+      }
+      const { completed, retried, failed, lost_lease } = parsed.data.finished;
+      return { finished: { completed, retried, failed, lost_lease }, claimed: parsed.data.claimed };
     },
     async stats() {
       const rows = await sql`select public.refresh_queue_stats() as s`;
@@ -290,10 +329,30 @@ export interface MemoryRefreshQueue extends RefreshQueue {
   readonly works: Map<number, MemoryWork>;
   /** `sync_state` rows by key. */
   readonly syncStates: Map<string, SyncState>;
-  /** Each `claimBatch` call: worker and how many items it got. */
-  readonly claimCalls: { worker: string; batchSize: number; leaseSeconds: number; got: number }[];
-  /** Each `finishBatch` call: worker and results. */
-  readonly finishCalls: { worker: string; results: RefreshItemResult[] }[];
+  /**
+   * Each claim, by `claimBatch` or by a `finishAndClaim` with `batchSize` > 0 (`combined`):
+   * worker and how many items it got.
+   */
+  readonly claimCalls: {
+    worker: string;
+    batchSize: number;
+    leaseSeconds: number;
+    got: number;
+    combined: boolean;
+  }[];
+  /**
+   * Each finish, by `finishBatch` or by a `finishAndClaim` with results (`combined`): worker
+   * and results.
+   */
+  readonly finishCalls: { worker: string; results: RefreshItemResult[]; combined: boolean }[];
+  /** Each `finishAndClaim` call: worker, results, claim options and how many items it got. */
+  readonly finishAndClaimCalls: {
+    worker: string;
+    results: RefreshItemResult[];
+    batchSize: number;
+    leaseSeconds: number;
+    got: number;
+  }[];
   /** Each `enqueueChanged` / `enqueueStale` / `recordChangesSync` call, in order. */
   readonly calls: { method: string; args: unknown[] }[];
   /** Adds a work to the catalog. */
@@ -308,7 +367,9 @@ export interface MemoryRefreshQueue extends RefreshQueue {
  * those on their last attempt), finish only with the holder's current attempt and a live
  * lease (else `lost_lease`), retry retryable failures until `maxAttempts`,
  * never two active items for one work, the 12 h floor for changed works, stale works by
- * `next_refresh_at`, a watermark that only moves forward.
+ * `next_refresh_at`, a watermark that only moves forward. `finishAndClaim` runs the same
+ * finish and then the same claim (as SQL composes them), and fails when `failOn` names it,
+ * `finishBatch` or `claimBatch` (a failure of either part fails the whole call).
  */
 export function createMemoryRefreshQueue(
   options: MemoryRefreshQueueOptions = {},
@@ -323,6 +384,7 @@ export function createMemoryRefreshQueue(
   const syncStates = new Map<string, SyncState>();
   const claimCalls: MemoryRefreshQueue["claimCalls"] = [];
   const finishCalls: MemoryRefreshQueue["finishCalls"] = [];
+  const finishAndClaimCalls: MemoryRefreshQueue["finishAndClaimCalls"] = [];
   const calls: MemoryRefreshQueue["calls"] = [];
   let nextQueueId = 1;
   let nextWorkId = 1;
@@ -352,13 +414,93 @@ export function createMemoryRefreshQueue(
     items.set(item.queue_id, item);
     return item.queue_id;
   };
-  const wrap = <T>(method: keyof RefreshQueue, body: () => T): Promise<T> => {
+  const wrap = <T>(
+    method: keyof RefreshQueue | (keyof RefreshQueue)[],
+    body: () => T,
+  ): Promise<T> => {
     try {
-      fail(method);
+      for (const m of Array.isArray(method) ? method : [method]) fail(m);
       return Promise.resolve(body());
     } catch (error) {
       return Promise.reject(error);
     }
+  };
+
+  // The claim and the finish, shared by claimBatch, finishBatch and finishAndClaim.
+  const claim = (
+    worker: string,
+    { batchSize, leaseSeconds }: ClaimOptions,
+    combined: boolean,
+  ): ClaimedItem[] => {
+    const now = clock.now();
+    // The reaper: an expired lease on the last allowed attempt fails the item.
+    for (const i of items.values()) {
+      if (
+        i.status === "processing" && i.lease_until !== null && i.lease_until < now &&
+        i.attempt >= maxAttempts
+      ) {
+        i.status = "failed";
+        i.lease_until = null;
+        i.last_error = `lease expired after attempt ${i.attempt} of ${maxAttempts}`;
+      }
+    }
+    const ready = [...items.values()]
+      .filter((i) =>
+        (i.status === "pending" && i.run_at <= now) ||
+        (i.status === "processing" && i.lease_until !== null && i.lease_until < now)
+      )
+      .sort((a, b) => a.priority - b.priority || a.queue_id - b.queue_id)
+      .slice(0, batchSize);
+    for (const item of ready) {
+      item.status = "processing";
+      item.attempt++;
+      item.locked_by = worker;
+      item.lease_until = now + leaseSeconds * 1000;
+    }
+    claimCalls.push({ worker, batchSize, leaseSeconds, got: ready.length, combined });
+    return ready.map(({ queue_id, work_id, tmdb_id, attempt }) => ({
+      queue_id,
+      work_id,
+      tmdb_id,
+      attempt,
+    }));
+  };
+  const finish = (
+    worker: string,
+    results: readonly RefreshItemResult[],
+    combined: boolean,
+  ): FinishBatchCounts => {
+    finishCalls.push({ worker, results: structuredClone([...results]), combined });
+    const counts: FinishBatchCounts = { completed: 0, retried: 0, failed: 0, lost_lease: 0 };
+    const now = clock.now();
+    for (const r of results) {
+      const item = items.get(r.queue_id);
+      if (
+        !item || item.status !== "processing" || item.locked_by !== worker ||
+        item.attempt !== r.attempt || item.lease_until === null || item.lease_until <= now
+      ) {
+        counts.lost_lease++;
+        continue;
+      }
+      item.locked_by = null;
+      item.lease_until = null;
+      if (r.ok) {
+        item.status = "completed";
+        item.result = r.result ?? "refreshed";
+        item.completions++;
+        counts.completed++;
+      } else if (r.retryable !== false && item.attempt < maxAttempts) {
+        item.status = "pending";
+        item.run_at = now + retryDelayMs;
+        item.last_error = r.error ?? null;
+        counts.retried++;
+      } else {
+        item.status = "failed";
+        item.last_error = r.error ?? null;
+        counts.failed++;
+      }
+    }
+    return counts;
   };
 
   return {
@@ -367,6 +509,7 @@ export function createMemoryRefreshQueue(
     syncStates,
     claimCalls,
     finishCalls,
+    finishAndClaimCalls,
     calls,
     addWork(work) {
       const stored: MemoryWork = { ...work, work_id: work.work_id ?? nextWorkId++ };
@@ -382,75 +525,27 @@ export function createMemoryRefreshQueue(
       );
       return existing?.queue_id ?? put(work, priority);
     },
-    claimBatch(worker, { batchSize, leaseSeconds }) {
-      return wrap("claimBatch", () => {
-        const now = clock.now();
-        // The reaper: an expired lease on the last allowed attempt fails the item.
-        for (const i of items.values()) {
-          if (
-            i.status === "processing" && i.lease_until !== null && i.lease_until < now &&
-            i.attempt >= maxAttempts
-          ) {
-            i.status = "failed";
-            i.lease_until = null;
-            i.last_error = `lease expired after attempt ${i.attempt} of ${maxAttempts}`;
-          }
-        }
-        const ready = [...items.values()]
-          .filter((i) =>
-            (i.status === "pending" && i.run_at <= now) ||
-            (i.status === "processing" && i.lease_until !== null && i.lease_until < now)
-          )
-          .sort((a, b) => a.priority - b.priority || a.queue_id - b.queue_id)
-          .slice(0, batchSize);
-        for (const item of ready) {
-          item.status = "processing";
-          item.attempt++;
-          item.locked_by = worker;
-          item.lease_until = now + leaseSeconds * 1000;
-        }
-        claimCalls.push({ worker, batchSize, leaseSeconds, got: ready.length });
-        return ready.map(({ queue_id, work_id, tmdb_id, attempt }) => ({
-          queue_id,
-          work_id,
-          tmdb_id,
-          attempt,
-        }));
-      });
+    claimBatch(worker, options) {
+      return wrap("claimBatch", () => claim(worker, options, false));
     },
     finishBatch(worker, results) {
-      return wrap("finishBatch", () => {
-        finishCalls.push({ worker, results: structuredClone([...results]) });
-        const counts: FinishBatchCounts = { completed: 0, retried: 0, failed: 0, lost_lease: 0 };
-        const now = clock.now();
-        for (const r of results) {
-          const item = items.get(r.queue_id);
-          if (
-            !item || item.status !== "processing" || item.locked_by !== worker ||
-            item.attempt !== r.attempt || item.lease_until === null || item.lease_until <= now
-          ) {
-            counts.lost_lease++;
-            continue;
-          }
-          item.locked_by = null;
-          item.lease_until = null;
-          if (r.ok) {
-            item.status = "completed";
-            item.result = r.result ?? "refreshed";
-            item.completions++;
-            counts.completed++;
-          } else if (r.retryable !== false && item.attempt < maxAttempts) {
-            item.status = "pending";
-            item.run_at = now + retryDelayMs;
-            item.last_error = r.error ?? null;
-            counts.retried++;
-          } else {
-            item.status = "failed";
-            item.last_error = r.error ?? null;
-            counts.failed++;
-          }
-        }
-        return counts;
+      return wrap("finishBatch", () => finish(worker, results, false));
+    },
+    finishAndClaim(worker, results, options) {
+      return wrap(["finishAndClaim", "finishBatch", "claimBatch"], () => {
+        // As in SQL: an empty result list finishes nothing; batchSize 0 claims nothing.
+        const finished = results.length > 0
+          ? finish(worker, results, true)
+          : { completed: 0, retried: 0, failed: 0, lost_lease: 0 };
+        const claimed = options.batchSize > 0 ? claim(worker, options, true) : [];
+        finishAndClaimCalls.push({
+          worker,
+          results: structuredClone([...results]),
+          batchSize: options.batchSize,
+          leaseSeconds: options.leaseSeconds,
+          got: claimed.length,
+        });
+        return { finished, claimed };
       });
     },
     stats() {

@@ -93,3 +93,73 @@ Deno.test("memory refresh queue: the watermark only moves forward; last_sync_at 
   assert.equal(state.last_run_id, "r3");
   assert.equal(state.last_error, "page 2 failed");
 });
+
+Deno.test("memory refresh queue: finishAndClaim finishes a batch and claims the next in one call", async () => {
+  const { queue } = queueWith([1, 2, 3, 4, 5]);
+  const first = await queue.claimBatch("w", { batchSize: 2, leaseSeconds: 60 });
+  const { finished, claimed } = await queue.finishAndClaim(
+    "w",
+    [
+      { ...first[0], ok: true, result: "refreshed" },
+      { ...first[1], ok: false, error: "401", retryable: false },
+    ],
+    { batchSize: 2, leaseSeconds: 60 },
+  );
+  assert.deepEqual(finished, { completed: 1, retried: 0, failed: 1, lost_lease: 0 });
+  assert.deepEqual(claimed.map((i) => [i.tmdb_id, i.attempt]), [[3, 1], [4, 1]]);
+  assert.deepEqual(
+    [...queue.items.values()].map((i) => i.status),
+    ["completed", "failed", "processing", "processing", "pending"],
+  );
+  assert.deepEqual(
+    queue.finishAndClaimCalls.map((c) => [c.results.length, c.batchSize, c.got]),
+    [[2, 2, 2]],
+  );
+  assert.deepEqual(queue.claimCalls.map((c) => c.combined), [false, true]);
+  assert.deepEqual(queue.finishCalls.map((c) => c.combined), [true]);
+});
+
+Deno.test("memory refresh queue: finishAndClaim with no results just claims; batchSize 0 just finishes", async () => {
+  const { queue } = queueWith([1, 2, 3]);
+  const a = await queue.finishAndClaim("w", [], { batchSize: 2, leaseSeconds: 60 });
+  assert.deepEqual(a.finished, { completed: 0, retried: 0, failed: 0, lost_lease: 0 });
+  assert.deepEqual(a.claimed.map((i) => i.tmdb_id), [1, 2]);
+  assert.equal(queue.finishCalls.length, 0, "nothing to finish");
+  const b = await queue.finishAndClaim(
+    "w",
+    a.claimed.map((i) => ({ ...i, ok: true, result: "unchanged" as const })),
+    { batchSize: 0, leaseSeconds: 60 },
+  );
+  assert.deepEqual(b, {
+    finished: { completed: 2, retried: 0, failed: 0, lost_lease: 0 },
+    claimed: [],
+  });
+  assert.equal(queue.claimCalls.length, 1, "batchSize 0 claims nothing");
+  assert.equal(queue.items.get(3)!.status, "pending");
+});
+
+Deno.test("memory refresh queue: finishAndClaim keeps the lease rules (a late holder's result is lost_lease)", async () => {
+  const { queue, clock } = queueWith([1]);
+  const [item] = await queue.claimBatch("a", { batchSize: 1, leaseSeconds: 10 });
+  await clock.advance(11_000);
+  const b = await queue.finishAndClaim("b", [], { batchSize: 1, leaseSeconds: 10 });
+  assert.deepEqual(b.claimed.map((i) => [i.queue_id, i.attempt]), [[item.queue_id, 2]]);
+  const late = await queue.finishAndClaim("a", [{ ...item, ok: true, result: "refreshed" }], {
+    batchSize: 1,
+    leaseSeconds: 10,
+  });
+  assert.deepEqual(late, {
+    finished: { completed: 0, retried: 0, failed: 0, lost_lease: 1 },
+    claimed: [],
+  });
+  assert.equal(queue.items.get(item.queue_id)!.locked_by, "b");
+});
+
+Deno.test("memory refresh queue: finishAndClaim fails as a whole when its finish part fails", async () => {
+  const queue = createMemoryRefreshQueue({ failOn: ["finishBatch"] });
+  await assert.rejects(
+    queue.finishAndClaim("w", [], { batchSize: 1, leaseSeconds: 60 }),
+    /finishBatch: simulated database failure/,
+  );
+  assert.equal(queue.claimCalls.length, 0);
+});

@@ -14,13 +14,17 @@
  *
  * How a run goes: the worker id is `refresh-worker:<run_id>`. {@link DEFAULT_LOOPS} batch
  * loops run at once (so one slow movie does not idle the TMDB budget; the shared rate
- * limiter and its connection cap keep TMDB at ≤ 40 requests/s). Each loop claims a batch
- * (`claim_refresh_batch`, one round trip, with a lease longer than the whole budget so no
- * item is re-claimed while this run holds it), refreshes its items concurrently in-process
- * with the shared ingest code (`ingestOne`: one TMDB request with append_to_response, then
- * `ingest_movie`; a TMDB 404 marks the movie not found and completes the item as
- * `not_found`), and finishes the batch in one round trip (`finish_refresh_batch`). Loops
- * stop when a claim comes back empty or the budget is too short for another batch.
+ * limiter and its connection cap keep TMDB at ≤ 40 requests/s). Each loop claims its first
+ * batch (`claim_refresh_batch`, one round trip, with a lease longer than the whole budget so
+ * no item is re-claimed while this run holds it), refreshes its items concurrently
+ * in-process with the shared ingest code (`ingestOne`: one TMDB request with
+ * append_to_response, then `ingest_movie`; a TMDB 404 marks the movie not found and
+ * completes the item as `not_found`), and then finishes the batch AND claims the next one in
+ * a single round trip (`finish_and_claim_refresh_batch`), so each further batch costs one
+ * round trip and one commit. When the loop should not start another batch (the budget left
+ * is too short, the run stopped early, another loop failed or found the queue empty) that
+ * call asks for 0 items: it only finishes. Loops stop when a claim comes back empty or the
+ * budget is too short for another batch.
  *
  * Failed items are reported `retryable: true` with the error text: the queue retries them
  * with backoff and marks them `failed` after its attempt cap (3). That includes
@@ -325,16 +329,16 @@ async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Pr
     },
   };
   let longestBatchMs = 0;
+  // Whether a loop may start another batch now (checked before each claim).
+  const mayStartBatch = (): boolean =>
+    !abort.signal.aborted && state.fatal === undefined && !state.queueEmpty &&
+    hardDeadline - clock.now() >= Math.max(minBatchMs, longestBatchMs);
 
   const loop = async (): Promise<void> => {
+    if (!mayStartBatch()) return;
+    // The first batch is claimed alone; every later one comes with the previous finish.
+    let items = await queue.claimBatch(workerId, { batchSize: body.batch_size, leaseSeconds });
     for (;;) {
-      if (abort.signal.aborted || state.fatal !== undefined || state.queueEmpty) return;
-      const left = hardDeadline - clock.now();
-      if (left < Math.max(minBatchMs, longestBatchMs)) return;
-      const items = await queue.claimBatch(workerId, {
-        batchSize: body.batch_size,
-        leaseSeconds,
-      });
       if (items.length === 0) {
         state.queueEmpty = true;
         return;
@@ -369,11 +373,18 @@ async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Pr
           });
         }
       }
-      const counts = await queue.finishBatch(workerId, finished);
+      longestBatchMs = Math.max(longestBatchMs, clock.now() - batchStart);
+      // One round trip finishes this batch and claims the next (0 items: finish only).
+      const next = mayStartBatch();
+      const { finished: counts, claimed } = await queue.finishAndClaim(workerId, finished, {
+        batchSize: next ? body.batch_size : 0,
+        leaseSeconds,
+      });
       state.retried += counts.retried;
       state.failed += counts.failed;
       state.lostLease += counts.lost_lease;
-      longestBatchMs = Math.max(longestBatchMs, clock.now() - batchStart);
+      if (!next) return;
+      items = claimed;
     }
   };
 

@@ -13,6 +13,7 @@ import { type TmdbMovieDetails, tmdbMovieDetailsSchema } from "../_shared/tmdb_s
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import {
   createHandler,
+  DEFAULT_LOOPS,
   type HandlerDeps,
   type RefreshWorkerSummary,
   TMDB_BREAKER_THRESHOLD,
@@ -233,7 +234,7 @@ Deno.test("refresh-worker accepts the body call_refresh_worker() sends", async (
 // Draining
 // ---------------------------------------------------------------------------------------
 
-Deno.test("refresh-worker drains the queue, each item once, finishing each batch in one call", async () => {
+Deno.test("refresh-worker drains the queue, each item once, finishing each batch and claiming the next in one call", async () => {
   const store = createMemoryCatalogStore();
   for (const id of range(1, 30)) await store.ingestMovie(details(id)); // unchanged on refresh
   for (const id of range(31, 20)) await store.ingestMovie(details(id, { title: "Old" })); // updated
@@ -268,10 +269,20 @@ Deno.test("refresh-worker drains the queue, each item once, finishing each batch
   }
   assert.deepEqual(tmdb.calls.map((c) => c.id).sort((a, b) => a - b), range(1, 95));
 
-  // One finish call per non-empty claim, holding exactly that claim's items.
+  // One finish per non-empty claim, holding exactly that claim's items; each loop claims its
+  // first batch alone (claimBatch), then every finish is a finishAndClaim that also claims
+  // the next batch: one queue round trip per batch.
   const claims = s.queue.claimCalls.filter((c) => c.got > 0);
   assert.equal(s.queue.finishCalls.length, claims.length);
   assert.equal(s.queue.finishCalls.length, summary.batches);
+  assert.equal(s.queue.finishAndClaimCalls.length, summary.batches);
+  assert.ok(s.queue.finishCalls.every((f) => f.combined), "every finish comes with a claim");
+  assert.equal(
+    s.queue.claimCalls.filter((c) => !c.combined).length,
+    DEFAULT_LOOPS,
+    "one claimBatch a loop",
+  );
+  for (const c of s.queue.finishAndClaimCalls) assert.ok(c.results.length > 0);
   const finished = s.queue.finishCalls.flatMap((f) => f.results.map((r) => r.queue_id));
   assert.equal(new Set(finished).size, 95);
   assert.equal(finished.length, 95);
@@ -307,6 +318,11 @@ Deno.test("refresh-worker stops claiming when the budget left is too small for a
   assert.equal(body.claimed, 10);
   assert.equal(body.stopped_because, "budget");
   assert.equal(body.queue.pending, 20);
+  assert.deepEqual(
+    s.queue.finishAndClaimCalls.map((c) => c.batchSize),
+    [2, 2, 2, 2, 0],
+    "the last batch is finished without claiming another",
+  );
   assert.equal([...s.queue.items.values()].filter((i) => i.status === "completed").length, 10);
   for (const c of tmdb.calls) assert.equal(c.opts?.deadline, NOW + 10_000, "deadline passed on");
 });
@@ -415,6 +431,11 @@ Deno.test("refresh-worker: TMDB 401 stops the run, fails the in-hand items with 
   assert.equal(body.retried, 3);
   assert.equal(s.queue.claimCalls.length, 1, "no batch is claimed after the 401");
   assert.equal(s.queue.finishCalls.length, 1);
+  assert.deepEqual(
+    s.queue.finishAndClaimCalls.map((c) => c.batchSize),
+    [0],
+    "the batch is finished by a finish-only call",
+  );
   const results = s.queue.finishCalls[0].results;
   assert.deepEqual(results.map((r) => [r.ok, r.error ?? r.result, r.retryable]), [
     [true, "refreshed", undefined],

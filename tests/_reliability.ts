@@ -12,7 +12,7 @@ import { dirname } from "node:path";
 import postgres from "postgres";
 import { type FunctionsHost, startFunctionsHost } from "../local/functions_host.ts";
 import { type StackConfig, stackConfig } from "../local/lib/stack_config.ts";
-import { stack } from "./_stack.ts";
+import { connect, stack } from "./_stack.ts";
 
 /** `RELIABILITY_HEAVY=1` selects the heavy variants (docs/reliability.md). */
 export const HEAVY = Deno.env.get("RELIABILITY_HEAVY") === "1";
@@ -292,6 +292,57 @@ export async function parkOtherQueueRows(
       await fresh.end();
     }
   };
+}
+
+/** What {@link withIsolatedQueue} hands its test. */
+export interface IsolatedQueue {
+  /**
+   * The test's connection (as postgres). A test that reconnects (e.g. after a PostgreSQL
+   * restart) assigns the new one here, so that it is the one ended at the end.
+   */
+  sql: postgres.Sql;
+  /** The superuser connection that paused pg_cron. */
+  admin: postgres.Sql;
+  /**
+   * Parks every active queue row not on `mine` ({@link parkOtherQueueRows}); may be called
+   * more than once, the rows are put back in reverse order at the end.
+   */
+  park(mine: number[]): Promise<void>;
+}
+
+/**
+ * Runs `fn` with pg_cron paused and (through `ctx.park`, or `park` up front) other tests'
+ * queue rows parked, and always restores in `finally`: first `cleanup` (e.g. heal the stack,
+ * delete synthetic works), then the parked rows, then pg_cron, then both connections end.
+ */
+export async function withIsolatedQueue(
+  fn: (ctx: IsolatedQueue) => Promise<void>,
+  opts: { park?: number[]; cleanup?: (ctx: IsolatedQueue) => Promise<void> } = {},
+): Promise<void> {
+  const admin = connect("supabase_admin");
+  const unparks: (() => Promise<void>)[] = [];
+  const ctx: IsolatedQueue = {
+    sql: connect(),
+    admin,
+    park: async (mine) => {
+      unparks.push(await parkOtherQueueRows(ctx.sql, mine));
+    },
+  };
+  let resumeCron = async () => {};
+  try {
+    resumeCron = await pauseCron(admin);
+    if (opts.park) await ctx.park(opts.park);
+    await fn(ctx);
+  } finally {
+    try {
+      await opts.cleanup?.(ctx);
+    } finally {
+      for (const unpark of unparks.reverse()) await unpark();
+      await resumeCron();
+      await ctx.sql.end();
+      await admin.end();
+    }
+  }
 }
 
 /** Row counts (and digests of the small tables) a rejected request must not change. */

@@ -20,12 +20,11 @@ import {
   control,
   type ExtraHost,
   ingestThroughFunction,
-  parkOtherQueueRows,
-  pauseCron,
   popularIds,
   report,
   startExtraHost,
   waitForRun,
+  withIsolatedQueue,
 } from "./_reliability.ts";
 import { connect, needsStack } from "./_stack.ts";
 
@@ -116,42 +115,38 @@ Deno.test({
   name: "reliability: a wrong project_url: edge_function_runs shows each call's connection error",
   ...needsStack(),
   async fn() {
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    const original = await secret(sql, "project_url");
-    const unpark = await parkOtherQueueRows(sql, []);
-    try {
-      const port = closedPort();
-      await setSecret(sql, "project_url", `http://127.0.0.1:${port}`);
-      const [ids] = await sql`
+    await withIsolatedQueue(async ({ sql }) => {
+      const original = await secret(sql, "project_url");
+      try {
+        const port = closedPort();
+        await setSecret(sql, "project_url", `http://127.0.0.1:${port}`);
+        const [ids] = await sql`
         select public.call_refresh_worker() as worker,
                public.call_scheduled_ingest('popular', 5, 'manual') as ingest`;
-      await setSecret(sql, "project_url", original);
-      const runs = await Promise.all(
-        [ids.worker, ids.ingest].map((id) => waitForRun(sql, Number(id))),
-      );
-      for (const run of runs) {
-        assert.equal(run.state, "error", JSON.stringify(run));
-        assert.equal(run.status_code, null);
-        assert.equal(run.response, null);
-        assert.match(
-          run.error_msg as string,
-          new RegExp(`^Couldn't connect to server: .*127\\.0\\.0\\.1:${port}.*Connection refused`),
+        await setSecret(sql, "project_url", original);
+        const runs = await Promise.all(
+          [ids.worker, ids.ingest].map((id) => waitForRun(sql, Number(id))),
         );
+        for (const run of runs) {
+          assert.equal(run.state, "error", JSON.stringify(run));
+          assert.equal(run.status_code, null);
+          assert.equal(run.response, null);
+          assert.match(
+            run.error_msg as string,
+            new RegExp(
+              `^Couldn't connect to server: .*127\\.0\\.0\\.1:${port}.*Connection refused`,
+            ),
+          );
+        }
+        report("bad_config wrong project_url", {
+          port,
+          states: runs.map((r) => `${r.function_name}: ${r.state}`),
+          error_msg: runs[0].error_msg,
+        });
+      } finally {
+        await setSecret(sql, "project_url", original);
       }
-      report("bad_config wrong project_url", {
-        port,
-        states: runs.map((r) => `${r.function_name}: ${r.state}`),
-        error_msg: runs[0].error_msg,
-      });
-    } finally {
-      await setSecret(sql, "project_url", original);
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { park: [] });
   },
 });
 
@@ -234,167 +229,160 @@ for (const bad of BAD_TMDB) {
       `reliability: ${bad.label}: each function's JSON (direct and in edge_function_runs) carries one clear error; nothing is partially written`,
     ...needsStack(),
     async fn() {
-      const sql = connect();
-      const admin = connect("supabase_admin");
-      const resumeCron = await pauseCron(admin);
-      const originalUrl = await secret(sql, "project_url");
-      const [syncBefore] =
-        await sql`select * from public.sync_state where key = 'tmdb_movie_changes'`;
-      const [{ max: queueMaxBefore }] =
-        await sql`select coalesce(max(id), 0)::bigint as max from public.refresh_queue`;
-      let unpark = async () => {};
-      let unparkQueued = async () => {};
-      let host: ExtraHost | undefined;
-      let workIds: number[] = [];
-      try {
-        await control("faults", {});
-        const ids = await popularIds(20, 21);
-        await ingestThroughFunction(ids);
-        workIds = (await sql`select id from public.works where tmdb_id = any(${ids})`).map((w) =>
-          Number(w.id)
-        );
-        await sql`delete from public.refresh_queue where work_id = any(${workIds})`;
-        unpark = await parkOtherQueueRows(sql, workIds);
-        await sql`select public.enqueue_refresh(${workIds}::bigint[])`;
-        const worksBefore = await workSnapshot(sql, workIds);
-        const [{ n: worksCount }] = await sql`select count(*)::int as n from public.works`;
-        host = await startExtraHost(bad.label.replace(/\W+/g, "_"), bad.env());
+      await withIsolatedQueue(async ({ sql, park }) => {
+        const originalUrl = await secret(sql, "project_url");
+        const [syncBefore] =
+          await sql`select * from public.sync_state where key = 'tmdb_movie_changes'`;
+        const [{ max: queueMaxBefore }] =
+          await sql`select coalesce(max(id), 0)::bigint as max from public.refresh_queue`;
+        let host: ExtraHost | undefined;
+        let workIds: number[] = [];
+        try {
+          await control("faults", {});
+          const ids = await popularIds(20, 21);
+          await ingestThroughFunction(ids);
+          workIds = (await sql`select id from public.works where tmdb_id = any(${ids})`).map((w) =>
+            Number(w.id)
+          );
+          await sql`delete from public.refresh_queue where work_id = any(${workIds})`;
+          await park(workIds);
+          await sql`select public.enqueue_refresh(${workIds}::bigint[])`;
+          const worksBefore = await workSnapshot(sql, workIds);
+          const [{ n: worksCount }] = await sql`select count(*)::int as n from public.works`;
+          host = await startExtraHost(bad.label.replace(/\W+/g, "_"), bad.env());
 
-        // --- through call_*() and the per-run view, with project_url pointed at that host ---
-        await setSecret(sql, "project_url", host.url);
-        const [first] = await sql`
+          // --- through call_*() and the per-run view, with project_url pointed at that host ---
+          await setSecret(sql, "project_url", host.url);
+          const [first] = await sql`
           select public.call_refresh_worker() as worker,
                  public.call_scheduled_ingest('popular', 5, 'manual') as ingest`;
-        const [workerRun, ingestRun] = await Promise.all(
-          [first.worker, first.ingest].map((id) => waitForRun(sql, Number(id), 60_000)),
-        );
-        // daily-refresh after the worker, so stale rows it queues are not claimed by it
-        const [{ id: dailyId }] = await sql`select public.call_daily_refresh() as id`;
-        const dailyRun = await waitForRun(sql, Number(dailyId), 60_000);
-        await setSecret(sql, "project_url", originalUrl);
-        // whatever daily-refresh queued is not for the worker runs below (deleted in finally)
-        unparkQueued = await parkOtherQueueRows(sql, workIds);
+          const [workerRun, ingestRun] = await Promise.all(
+            [first.worker, first.ingest].map((id) => waitForRun(sql, Number(id), 60_000)),
+          );
+          // daily-refresh after the worker, so stale rows it queues are not claimed by it
+          const [{ id: dailyId }] = await sql`select public.call_daily_refresh() as id`;
+          const dailyRun = await waitForRun(sql, Number(dailyId), 60_000);
+          await setSecret(sql, "project_url", originalUrl);
+          // whatever daily-refresh queued is not for the worker runs below (deleted in finally)
+          await park(workIds);
 
-        const worker = workerRun.response as Record<string, unknown> & {
-          item_errors: { error: string }[];
-        };
-        assert.equal(
-          workerRun.status_code,
-          bad.workerStatus,
-          JSON.stringify(workerRun).slice(0, 600),
-        );
-        if (bad.workerError) {
-          assert.equal(workerRun.state, "http_error");
-          assert.equal(worker.error, bad.workerError.error);
-          assert.match(worker.message as string, bad.workerError.message);
-          assert.equal(worker.stopped_because, bad.workerError.error);
-        } else {
-          assert.equal(workerRun.state, "done");
-          assert.equal(worker.stopped_because, "queue_empty");
-        }
-        assert.equal(worker.claimed, workIds.length);
-        assert.equal(worker.retried, workIds.length, "every claimed item goes back to pending");
-        assert.ok(worker.item_errors.length > 0);
-        for (const e of worker.item_errors) assert.match(e.error, bad.itemError);
+          const worker = workerRun.response as Record<string, unknown> & {
+            item_errors: { error: string }[];
+          };
+          assert.equal(
+            workerRun.status_code,
+            bad.workerStatus,
+            JSON.stringify(workerRun).slice(0, 600),
+          );
+          if (bad.workerError) {
+            assert.equal(workerRun.state, "http_error");
+            assert.equal(worker.error, bad.workerError.error);
+            assert.match(worker.message as string, bad.workerError.message);
+            assert.equal(worker.stopped_because, bad.workerError.error);
+          } else {
+            assert.equal(workerRun.state, "done");
+            assert.equal(worker.stopped_because, "queue_empty");
+          }
+          assert.equal(worker.claimed, workIds.length);
+          assert.equal(worker.retried, workIds.length, "every claimed item goes back to pending");
+          assert.ok(worker.item_errors.length > 0);
+          for (const e of worker.item_errors) assert.match(e.error, bad.itemError);
 
-        const ingest = ingestRun.response as Record<string, unknown>;
-        assert.equal(ingestRun.state, "http_error");
-        assert.equal(ingestRun.status_code, bad.ingest.status);
-        assert.equal(ingest.error, bad.ingest.error);
-        assert.match(ingest.message as string, bad.ingest.message);
-        const runId = (await sql`select run_id from public.edge_function_invocations
+          const ingest = ingestRun.response as Record<string, unknown>;
+          assert.equal(ingestRun.state, "http_error");
+          assert.equal(ingestRun.status_code, bad.ingest.status);
+          assert.equal(ingest.error, bad.ingest.error);
+          assert.match(ingest.message as string, bad.ingest.message);
+          const runId = (await sql`select run_id from public.edge_function_invocations
                                   where request_id = ${Number(first.ingest)}`)[0].run_id;
-        const [runRow] = await sql`select status, error, finished_at, ingested
+          const [runRow] = await sql`select status, error, finished_at, ingested
                                      from public.scheduled_ingestion_log where run_id = ${runId}`;
-        assert.equal(runRow.status, "failed", "the run row is finished as failed");
-        assert.ok(runRow.finished_at instanceof Date);
-        assert.equal(runRow.ingested, 0);
-        assert.match(runRow.error, bad.ingest.message);
+          assert.equal(runRow.status, "failed", "the run row is finished as failed");
+          assert.ok(runRow.finished_at instanceof Date);
+          assert.equal(runRow.ingested, 0);
+          assert.match(runRow.error, bad.ingest.message);
 
-        const daily = dailyRun.response as Record<string, unknown> & {
-          changes: Record<string, unknown>;
-        };
-        assert.equal(
-          dailyRun.status_code,
-          bad.daily.status,
-          JSON.stringify(dailyRun).slice(0, 600),
-        );
-        if (bad.daily.error) {
-          assert.equal(daily.error, bad.daily.error);
-          assert.match(daily.message as string, bad.daily.message);
-        }
-        assert.equal(daily.changes.complete, false);
-        assert.equal(daily.changes.watermark_advanced, false);
-        assert.match(daily.changes.error as string, bad.daily.message);
-        const [sync] = await sql`select changes_watermark, last_error from public.sync_state
+          const daily = dailyRun.response as Record<string, unknown> & {
+            changes: Record<string, unknown>;
+          };
+          assert.equal(
+            dailyRun.status_code,
+            bad.daily.status,
+            JSON.stringify(dailyRun).slice(0, 600),
+          );
+          if (bad.daily.error) {
+            assert.equal(daily.error, bad.daily.error);
+            assert.match(daily.message as string, bad.daily.message);
+          }
+          assert.equal(daily.changes.complete, false);
+          assert.equal(daily.changes.watermark_advanced, false);
+          assert.match(daily.changes.error as string, bad.daily.message);
+          const [sync] = await sql`select changes_watermark, last_error from public.sync_state
                                   where key = 'tmdb_movie_changes'`;
-        assert.deepEqual(
-          sync.changes_watermark,
-          syncBefore.changes_watermark,
-          "watermark unchanged",
-        );
-        assert.match(sync.last_error, bad.daily.message);
+          assert.deepEqual(
+            sync.changes_watermark,
+            syncBefore.changes_watermark,
+            "watermark unchanged",
+          );
+          assert.match(sync.last_error, bad.daily.message);
 
-        // --- directly over HTTP: two more worker runs (time passing) until the items fail ---
-        for (let run = 2; run <= 3; run++) {
-          await sql`update public.refresh_queue set next_attempt_at = now()
+          // --- directly over HTTP: two more worker runs (time passing) until the items fail ---
+          for (let run = 2; run <= 3; run++) {
+            await sql`update public.refresh_queue set next_attempt_at = now()
                      where work_id = any(${workIds}) and status = 'pending'`;
-          const r = await callFunction("refresh-worker", { batch_size: 10, budget_ms: 60_000 }, {
+            const r = await callFunction("refresh-worker", { batch_size: 10, budget_ms: 60_000 }, {
+              baseUrl: host.functionsUrl,
+            });
+            assert.equal(r.status, bad.workerStatus, r.text.slice(0, 500));
+            if (bad.workerError) assert.match(r.json.message, bad.workerError.message);
+            for (const e of r.json.item_errors) assert.match(e.error, bad.itemError);
+          }
+          const items = await sql`select status, retry_count, last_error from public.refresh_queue
+                                 where work_id = any(${workIds})`;
+          assert.equal(items.length, workIds.length);
+          for (const it of items) {
+            assert.equal(it.status, "failed", JSON.stringify(it));
+            assert.equal(it.retry_count, 3);
+            assert.match(it.last_error, bad.itemError);
+          }
+          const direct = await callFunction("ingest-movie", { tmdb_ids: ids.slice(0, 3) }, {
             baseUrl: host.functionsUrl,
           });
-          assert.equal(r.status, bad.workerStatus, r.text.slice(0, 500));
-          if (bad.workerError) assert.match(r.json.message, bad.workerError.message);
-          for (const e of r.json.item_errors) assert.match(e.error, bad.itemError);
-        }
-        const items = await sql`select status, retry_count, last_error from public.refresh_queue
-                                 where work_id = any(${workIds})`;
-        assert.equal(items.length, workIds.length);
-        for (const it of items) {
-          assert.equal(it.status, "failed", JSON.stringify(it));
-          assert.equal(it.retry_count, 3);
-          assert.match(it.last_error, bad.itemError);
-        }
-        const direct = await callFunction("ingest-movie", { tmdb_ids: ids.slice(0, 3) }, {
-          baseUrl: host.functionsUrl,
-        });
-        assert.equal(direct.status, 200, direct.text);
-        assert.equal(direct.json.failed.length, 3);
+          assert.equal(direct.status, 200, direct.text);
+          assert.equal(direct.json.failed.length, 3);
 
-        // --- nothing partially written ---
-        assert.deepEqual(await workSnapshot(sql, workIds), worksBefore, "no work row changed");
-        const [{ n: worksAfter }] = await sql`select count(*)::int as n from public.works`;
-        assert.equal(worksAfter, worksCount, "no work row was added");
-        report(`bad_config ${bad.label}`, {
-          worker_run: `${workerRun.state}/${workerRun.status_code}`,
-          worker_error: worker.message ?? worker.item_errors[0].error,
-          scheduled_ingest_run: `${ingestRun.state}/${ingestRun.status_code} ${ingest.error}`,
-          scheduled_ingest_message: ingest.message,
-          daily_refresh_run: `${dailyRun.state}/${dailyRun.status_code}`,
-          daily_refresh_error: daily.changes.error,
-          daily_refresh_enqueued_stale: daily.enqueued_stale,
-          items_failed_after_3_runs: items.length,
-          ingest_movie_failed_kind: direct.json.failed[0].kind,
-        });
-      } finally {
-        await setSecret(sql, "project_url", originalUrl);
-        await host?.close();
-        await unparkQueued();
-        // what daily-refresh queued and the watermark row go back to how they were
-        await sql`delete from public.refresh_queue where id > ${queueMaxBefore}
+          // --- nothing partially written ---
+          assert.deepEqual(await workSnapshot(sql, workIds), worksBefore, "no work row changed");
+          const [{ n: worksAfter }] = await sql`select count(*)::int as n from public.works`;
+          assert.equal(worksAfter, worksCount, "no work row was added");
+          report(`bad_config ${bad.label}`, {
+            worker_run: `${workerRun.state}/${workerRun.status_code}`,
+            worker_error: worker.message ?? worker.item_errors[0].error,
+            scheduled_ingest_run: `${ingestRun.state}/${ingestRun.status_code} ${ingest.error}`,
+            scheduled_ingest_message: ingest.message,
+            daily_refresh_run: `${dailyRun.state}/${dailyRun.status_code}`,
+            daily_refresh_error: daily.changes.error,
+            daily_refresh_enqueued_stale: daily.enqueued_stale,
+            items_failed_after_3_runs: items.length,
+            ingest_movie_failed_kind: direct.json.failed[0].kind,
+          });
+        } finally {
+          await setSecret(sql, "project_url", originalUrl);
+          await host?.close();
+          // what daily-refresh queued and the watermark row go back to how they were
+          // (withIsolatedQueue puts the parked rows back after this)
+          await sql`delete from public.refresh_queue where id > ${queueMaxBefore}
                    and not (work_id = any(${workIds}::bigint[]))`;
-        if (syncBefore) {
-          await sql`update public.sync_state set last_sync_at = ${syncBefore.last_sync_at},
+          if (syncBefore) {
+            await sql`update public.sync_state set last_sync_at = ${syncBefore.last_sync_at},
                       changes_watermark = ${syncBefore.changes_watermark},
                       last_run_id = ${syncBefore.last_run_id}, last_error = ${syncBefore.last_error},
                       updated_at = ${syncBefore.updated_at}
                     where key = 'tmdb_movie_changes'`;
+          }
+          await sql`delete from public.refresh_queue where work_id = any(${workIds}::bigint[])`;
         }
-        await sql`delete from public.refresh_queue where work_id = any(${workIds}::bigint[])`;
-        await unpark();
-        await resumeCron();
-        await sql.end();
-        await admin.end();
-      }
+      });
     },
   });
 }

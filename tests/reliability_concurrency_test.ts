@@ -19,16 +19,15 @@ import {
   createSyntheticWorks,
   deleteSyntheticWorks,
   ingestThroughFunction,
-  parkOtherQueueRows,
-  pauseCron,
   popularIds,
   report,
   size,
   sleep,
   standinStats,
   waitForRun,
+  withIsolatedQueue,
 } from "./_reliability.ts";
-import { connect, needsStack, stack } from "./_stack.ts";
+import { needsStack, stack } from "./_stack.ts";
 
 const WORKERS = 8;
 
@@ -44,15 +43,11 @@ Deno.test({
   ...needsStack(),
   async fn() {
     const n = size(2_000, 10_000);
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
     const conns: postgres.Sql[] = [];
-    let unpark = async () => {};
-    try {
+    await withIsolatedQueue(async ({ sql, park }) => {
       await deleteSyntheticWorks(sql);
       const workIds = await createSyntheticWorks(sql, 0, n);
-      unpark = await parkOtherQueueRows(sql, workIds);
+      await park(workIds);
       const [{ n: queued }] = await sql`
         select public.enqueue_refresh(${workIds}::bigint[], 'manual', 100::smallint) as n`;
       assert.equal(queued, n);
@@ -124,14 +119,12 @@ Deno.test({
         seconds: Math.round(seconds * 10) / 10,
         items_per_second: Math.round(n / seconds),
       });
-    } finally {
-      await Promise.all(conns.map((c) => c.end()));
-      await deleteSyntheticWorks(sql).catch(() => {});
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, {
+      cleanup: async ({ sql }) => {
+        await Promise.all(conns.map((c) => c.end()));
+        await deleteSyntheticWorks(sql).catch(() => {});
+      },
+    });
   },
 });
 
@@ -140,14 +133,10 @@ Deno.test({
     "reliability: an item is processed twice only after its lease expired: the late holder's finish is lost_lease and changes nothing",
   ...needsStack(),
   async fn() {
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    let unpark = async () => {};
-    try {
+    await withIsolatedQueue(async ({ sql, park }) => {
       await deleteSyntheticWorks(sql);
       const workIds = await createSyntheticWorks(sql, 0, 20);
-      unpark = await parkOtherQueueRows(sql, workIds);
+      await park(workIds);
       await sql`select public.enqueue_refresh(${workIds}::bigint[])`;
       const first = await sql`select * from public.claim_refresh_batch('slow', 20, 600)`;
       assert.equal(first.length, 20);
@@ -191,13 +180,7 @@ Deno.test({
         explained_by_expired_lease: 20,
         late_finish_lost_lease: slow.lost_lease,
       });
-    } finally {
-      await deleteSyntheticWorks(sql).catch(() => {});
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { cleanup: ({ sql }) => deleteSyntheticWorks(sql).catch(() => {}) });
   },
 });
 
@@ -207,11 +190,7 @@ Deno.test({
   ...needsStack(),
   async fn() {
     const m = size(150, 600);
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    let unpark = async () => {};
-    try {
+    await withIsolatedQueue(async ({ sql, park }) => {
       await control("faults", {});
       const ids = await popularIds(m);
       await ingestThroughFunction(ids);
@@ -219,7 +198,7 @@ Deno.test({
       assert.equal(works.length, m);
       const workIds = works.map((w) => Number(w.id));
       await sql`delete from public.refresh_queue where work_id = any(${workIds})`;
-      unpark = await parkOtherQueueRows(sql, workIds);
+      await park(workIds);
       await sql`select public.enqueue_refresh(${workIds}::bigint[])`;
       await control("reset", {});
 
@@ -272,11 +251,6 @@ Deno.test({
         tmdb_requests: stats.total,
         processed_twice: perMovie.filter((c) => c > 1).length,
       });
-    } finally {
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    });
   },
 });

@@ -22,13 +22,12 @@ import {
   cfg,
   control,
   ingestThroughFunction,
-  parkOtherQueueRows,
-  pauseCron,
   popularIds,
   report,
   size,
   sleep,
   waitForRun,
+  withIsolatedQueue,
 } from "./_reliability.ts";
 import { connect, needsStack } from "./_stack.ts";
 
@@ -131,16 +130,12 @@ Deno.test({
   ...needsStack(),
   async fn() {
     const crashes = size(2, 5);
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    let unpark = async () => {};
     const c = cfg();
-    try {
+    await withIsolatedQueue(async ({ sql, park }) => {
       // 4 loops × batch 10 = 40 items in flight per run; enough for every crash to hit fresh ones.
       const ids = await popularIds(40 * crashes + 40, 1);
       const workIds = await queueMovies(sql, ids);
-      unpark = await parkOtherQueueRows(sql, workIds);
+      await park(workIds);
       const killed: Record<string, unknown>[] = [];
       for (let i = 0; i < crashes; i++) {
         await control("faults", { latencyMs: 500 });
@@ -185,13 +180,7 @@ Deno.test({
         killed_calls_by_state: Object.fromEntries(views.map((v) => [v.state, v.n])),
         ...settled,
       });
-    } finally {
-      await healStack();
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { cleanup: healStack });
   },
 });
 
@@ -201,14 +190,11 @@ Deno.test({
   ...needsStack(),
   async fn() {
     const c = cfg();
-    let sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    let unpark = async () => {};
-    try {
+    await withIsolatedQueue(async (q) => {
+      let { sql } = q;
       const ids = await popularIds(60, 11);
       const workIds = await queueMovies(sql, ids);
-      unpark = await parkOtherQueueRows(sql, workIds);
+      await q.park(workIds);
       await control("faults", { latencyMs: 500 });
       const [{ id }] = await sql`select public.call_refresh_worker() as id`;
       const held = await waitProcessing(sql, workIds);
@@ -218,7 +204,8 @@ Deno.test({
       // An outage long enough for the run's next SQL call to find the database gone.
       await sleep(2000);
       await startServer(c);
-      sql = connect();
+      // the new connection goes into q, so that it is the one ended at the end
+      sql = q.sql = connect();
       // pg_net keeps the request until it can record its outcome: it ends recorded.
       const restartedAt = performance.now();
       const run = await waitForRun(sql, Number(id), 120_000);
@@ -245,13 +232,7 @@ Deno.test({
         recovery_runs: runs,
         ...settled,
       });
-    } finally {
-      await healStack();
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { cleanup: healStack });
   },
 });
 
@@ -261,14 +242,10 @@ Deno.test({
   ...needsStack(),
   async fn() {
     const c = cfg();
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    let unpark = async () => {};
-    try {
+    await withIsolatedQueue(async ({ sql, park }) => {
       const ids = await popularIds(30, 15);
       const workIds = await queueMovies(sql, ids);
-      unpark = await parkOtherQueueRows(sql, workIds);
+      await park(workIds);
       assert.equal(await stopService(c, "pg_net_worker"), true, "the pg_net worker was running");
       const [calls] =
         await sql`select public.call_refresh_worker() as a, public.call_refresh_worker() as b`;
@@ -300,12 +277,6 @@ Deno.test({
         claimed_per_run: claimed,
         ...settled,
       });
-    } finally {
-      await healStack();
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { cleanup: healStack });
   },
 });

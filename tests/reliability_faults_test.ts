@@ -30,15 +30,14 @@ import {
   control,
   type ExtraHost,
   ingestThroughFunction,
-  parkOtherQueueRows,
-  pauseCron,
   popularIds,
   report,
   size,
   standinStats,
   startExtraHost,
+  withIsolatedQueue,
 } from "./_reliability.ts";
-import { connect, needsStack, stack } from "./_stack.ts";
+import { needsStack, stack } from "./_stack.ts";
 
 const QUEUE_ATTEMPTS = 3;
 const CLIENT_ATTEMPTS = 4;
@@ -144,13 +143,9 @@ async function runMatrix(
   n: number,
   faults: Record<string, unknown>,
 ): Promise<void> {
-  const sql = connect();
-  const admin = connect("supabase_admin");
-  const resumeCron = await pauseCron(admin);
-  let unpark = async () => {};
   let host: ExtraHost | undefined;
   const started = performance.now();
-  try {
+  await withIsolatedQueue(async ({ sql, park }) => {
     await control("faults", {});
     const ids = await popularIds(n);
     await ingestThroughFunction(ids);
@@ -167,7 +162,7 @@ async function runMatrix(
                where work_id in (select id from public.works where tmdb_id = any(${[...mutated]}))`;
     await sql`update public.works set tmdb_missing_at = null where tmdb_id = any(${notFound})`;
     await sql`delete from public.refresh_queue where work_id = any(${workIds})`;
-    unpark = await parkOtherQueueRows(sql, workIds);
+    await park(workIds);
     const beforeRun = await workStates(sql, ids);
     const payloadsBefore = await fetchPayloads(ids);
 
@@ -308,14 +303,12 @@ async function runMatrix(
     });
     // Leave the catalog whole again (the failed ones are still stale on purpose).
     await ingestThroughFunction(ids);
-  } finally {
-    await control("faults", {}).catch(() => {});
-    await host?.close();
-    await unpark();
-    await resumeCron();
-    await sql.end();
-    await admin.end();
-  }
+  }, {
+    cleanup: async () => {
+      await control("faults", {}).catch(() => {});
+      await host?.close();
+    },
+  });
 }
 
 const MATRIX = {

@@ -17,9 +17,9 @@ import {
   callFunction,
   fingerprint,
   type FnAnswer,
-  parkOtherQueueRows,
   pauseCron,
   report,
+  withIsolatedQueue,
 } from "./_reliability.ts";
 import { connect, needsStack, stack } from "./_stack.ts";
 
@@ -500,11 +500,7 @@ Deno.test({
     "reliability: SQL-looking, emoji and RTL job_names are valid free text: echoed and stored verbatim, never executed",
   ...needsStack(),
   async fn() {
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    const unpark = await parkOtherQueueRows(sql, []);
-    try {
+    await withIsolatedQueue(async ({ sql }) => {
       const [{ n: worksBefore }] = await sql`select count(*)::int as n from public.works`;
       const names = HOSTILE.filter((h) => !h.includes("\u0000") && h !== "\uD800");
       // refresh-worker with nothing to claim writes nothing: the name comes back as sent.
@@ -538,11 +534,6 @@ Deno.test({
         r.json.inserted,
         "exactly the inserted movies were added",
       );
-    } finally {
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { park: [] });
   },
 });

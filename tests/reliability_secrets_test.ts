@@ -19,13 +19,12 @@ import {
   callFunction,
   cfg,
   outDir,
-  parkOtherQueueRows,
-  pauseCron,
   report,
   startExtraHost,
   waitForRun,
+  withIsolatedQueue,
 } from "./_reliability.ts";
-import { connect, needsStack, stack } from "./_stack.ts";
+import { needsStack, stack } from "./_stack.ts";
 
 /** Each secret and the distinctive parts of it that a truncated or re-encoded copy would keep. */
 function needles(secrets: Record<string, string>): [string, string][] {
@@ -50,12 +49,8 @@ Deno.test({
   async fn() {
     const c = cfg();
     const keys = await loadOrCreateKeys(c.keysFile);
-    const sql = connect();
-    const admin = connect("supabase_admin");
-    const resumeCron = await pauseCron(admin);
-    const unpark = await parkOtherQueueRows(sql, []);
     const wrongToken = `wrong-${crypto.randomUUID()}`;
-    try {
+    await withIsolatedQueue(async ({ sql, admin }) => {
       // --- make sure there is something to leak from: calls with keys, errors, a bad token ---
       const [{ id }] = await sql`select public.call_refresh_worker() as id`;
       assert.equal((await waitForRun(sql, Number(id))).state, "done");
@@ -195,11 +190,6 @@ Deno.test({
         error_bodies: bodyCount,
         leaks: leaks.length,
       });
-    } finally {
-      await unpark();
-      await resumeCron();
-      await sql.end();
-      await admin.end();
-    }
+    }, { park: [] });
   },
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Clock, FakeClock } from "../_shared/clock.ts";
-import { createMemoryLogger, type MemoryLogger } from "../_shared/logger.ts";
+import type { MemoryLogger } from "../_shared/logger.ts";
 import {
   CHANGES_SYNC_KEY,
   createMemoryRefreshQueue,
@@ -9,18 +9,21 @@ import {
 import { type TmdbClient, TmdbError, type TmdbErrorKind } from "../_shared/tmdb_client.ts";
 import type { TmdbChangesPage } from "../_shared/tmdb_schemas.ts";
 import {
+  type Json,
+  memoryLogger,
+  postTo,
+  SERVICE_KEY,
+  StepClock,
+  TEST_SECRETS,
+  TMDB_TOKEN,
+} from "../_shared/testing/handler_testing.ts";
+import {
   changeWindows,
   createHandler,
   type DailyRefreshSummary,
   type HandlerDeps,
 } from "./handler.ts";
 
-/** A JSON response body, read field by field in the assertions. */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-const SERVICE_KEY = "service-role-key-SECRET-0123456789";
-const TMDB_TOKEN = "tmdb-read-token-SECRET-abcdef";
 const RUN_ID = "5b0c2a8e-93a4-4e0f-8d7e-2f1c9a3b6d21";
 const NOW = Date.parse("2026-11-02T10:30:00Z");
 const DAY = 86_400_000;
@@ -93,18 +96,6 @@ function fakeTmdb(options: {
   return fake;
 }
 
-/** A clock whose time moves only when the test (or a fake) says so. */
-class StepClock implements Clock {
-  constructor(public t: number) {}
-  now(): number {
-    return this.t;
-  }
-  sleep(ms: number): Promise<void> {
-    this.t += Math.max(0, ms);
-    return Promise.resolve();
-  }
-}
-
 interface Setup {
   handler: (req: Request) => Promise<Response>;
   tmdb: FakeTmdb;
@@ -127,7 +118,7 @@ function setup(
       last_error: null,
     });
   }
-  const logger = createMemoryLogger({ fn: "daily-refresh", secrets: [SERVICE_KEY, TMDB_TOKEN] });
+  const logger = memoryLogger("daily-refresh");
   const handler = createHandler({
     allowedKeys: [SERVICE_KEY],
     tmdbFor: () => tmdb,
@@ -135,21 +126,13 @@ function setup(
     logger,
     clock,
     newRunId: () => RUN_ID,
-    secrets: [SERVICE_KEY, TMDB_TOKEN],
+    secrets: TEST_SECRETS,
     ...options.deps,
   });
   return { handler, tmdb, queue, logger };
 }
 
-function post(body: unknown, key: string | null = SERVICE_KEY): Request {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  return new Request("http://localhost/functions/v1/daily-refresh", {
-    method: "POST",
-    headers,
-    body: JSON.stringify(body),
-  });
-}
+const post = postTo("daily-refresh");
 
 async function call(s: Setup, body: unknown = {}): Promise<{ status: number; body: Json }> {
   const res = await s.handler(post(body));

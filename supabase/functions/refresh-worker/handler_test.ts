@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createMemoryCatalogStore, type MemoryCatalogStore } from "../_shared/catalog_store.ts";
 import { type Clock, FakeClock } from "../_shared/clock.ts";
-import { createMemoryLogger, type MemoryLogger } from "../_shared/logger.ts";
+import type { MemoryLogger } from "../_shared/logger.ts";
 import { createMemoryRefreshQueue, type MemoryRefreshQueue } from "../_shared/refresh_queue.ts";
 import {
   type TmdbClient,
@@ -12,6 +12,15 @@ import {
 import { type TmdbMovieDetails, tmdbMovieDetailsSchema } from "../_shared/tmdb_schemas.ts";
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import {
+  type Json,
+  memoryLogger,
+  postTo,
+  SERVICE_KEY,
+  StepClock,
+  TEST_SECRETS,
+  TMDB_TOKEN,
+} from "../_shared/testing/handler_testing.ts";
+import {
   createHandler,
   DEFAULT_LOOPS,
   type HandlerDeps,
@@ -19,12 +28,6 @@ import {
   TMDB_BREAKER_THRESHOLD,
 } from "./handler.ts";
 
-/** A JSON response body, read field by field in the assertions. */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-const SERVICE_KEY = "service-role-key-SECRET-0123456789";
-const TMDB_TOKEN = "tmdb-read-token-SECRET-abcdef";
 const RUN_ID = "9d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
 const WORKER = `refresh-worker:${RUN_ID}`;
 const NOW = Date.parse("2026-11-02T10:40:00Z");
@@ -112,18 +115,6 @@ function fakeTmdb(options: {
   return fake;
 }
 
-/** A clock whose time moves only when the test (or a fake) says so. */
-class StepClock implements Clock {
-  constructor(public t: number) {}
-  now(): number {
-    return this.t;
-  }
-  sleep(ms: number): Promise<void> {
-    this.t += Math.max(0, ms);
-    return Promise.resolve();
-  }
-}
-
 interface Setup {
   handler: (req: Request) => Promise<Response>;
   tmdb: FakeTmdb;
@@ -145,7 +136,7 @@ function setup(
     queue.enqueue(tmdb_id);
   }
   const store = options.store ?? createMemoryCatalogStore();
-  const logger = createMemoryLogger({ fn: "refresh-worker", secrets: [SERVICE_KEY, TMDB_TOKEN] });
+  const logger = memoryLogger("refresh-worker");
   const handler = createHandler({
     allowedKeys: [SERVICE_KEY],
     tmdbFor: () => tmdb,
@@ -154,21 +145,13 @@ function setup(
     logger,
     clock,
     newRunId: () => RUN_ID,
-    secrets: [SERVICE_KEY, TMDB_TOKEN],
+    secrets: TEST_SECRETS,
     ...options.deps,
   });
   return { handler, tmdb, queue, store, logger };
 }
 
-function post(body: unknown, key: string | null = SERVICE_KEY): Request {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  return new Request("http://localhost/functions/v1/refresh-worker", {
-    method: "POST",
-    headers,
-    body: JSON.stringify(body),
-  });
-}
+const post = postTo("refresh-worker");
 
 async function call(s: Setup, body: unknown = {}): Promise<{ status: number; body: Json }> {
   const res = await s.handler(post(body));

@@ -6,7 +6,7 @@ import {
   type FreshnessState,
   type MemoryIngestionRunStore,
 } from "../_shared/ingestion_runs.ts";
-import { createMemoryLogger, type MemoryLogger } from "../_shared/logger.ts";
+import type { MemoryLogger } from "../_shared/logger.ts";
 import {
   type TmdbClient,
   TmdbError,
@@ -20,18 +20,20 @@ import {
 } from "../_shared/tmdb_schemas.ts";
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import {
+  type Json,
+  memoryLogger,
+  postTo,
+  SERVICE_KEY,
+  TEST_SECRETS,
+  TMDB_TOKEN,
+} from "../_shared/testing/handler_testing.ts";
+import {
   createHandler,
   type HandlerDeps,
   type ScheduledIngestSummary,
   SOURCE_NAMES,
 } from "./handler.ts";
 
-/** A JSON response body, read field by field in the assertions. */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-const SERVICE_KEY = "service-role-key-SECRET-0123456789";
-const TMDB_TOKEN = "tmdb-read-token-SECRET-abcdef";
 const RUN_ID = "0b9f6a52-4d0c-4a8e-9c55-5d0f3c1f4a11";
 const START = Date.parse("2026-11-02T10:00:00Z");
 
@@ -140,7 +142,7 @@ function setup(
 ): Setup {
   const runs = createMemoryIngestionRunStore({ states: options.states });
   const store = options.store ?? createMemoryCatalogStore();
-  const logger = createMemoryLogger({ fn: "scheduled-ingest", secrets: [SERVICE_KEY, TMDB_TOKEN] });
+  const logger = memoryLogger("scheduled-ingest");
   const handler = createHandler({
     allowedKeys: [SERVICE_KEY],
     tmdbFor: () => tmdb,
@@ -149,22 +151,14 @@ function setup(
     logger,
     clock: options.clock ?? new FakeClock({ start: START }),
     newRunId: () => RUN_ID,
-    secrets: [SERVICE_KEY, TMDB_TOKEN],
+    secrets: TEST_SECRETS,
     concurrency: 1,
     ...options.deps,
   });
   return { handler, tmdb, runs, store, logger };
 }
 
-function post(body: unknown, key: string | null = SERVICE_KEY): Request {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  return new Request("http://localhost/functions/v1/scheduled-ingest", {
-    method: "POST",
-    headers,
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-}
+const post = postTo("scheduled-ingest");
 
 async function call(s: Setup, body: unknown): Promise<{ status: number; body: Json }> {
   const res = await s.handler(post(body));

@@ -160,20 +160,21 @@ volatile
 security invoker
 set search_path = ''
 as $$
-  with inserted as (
-    insert into public.refresh_queue (work_id, reason, priority)
-    select w.id, 'stale', 100
-      from public.works w
-     where w.next_refresh_at <= now()
-       and not exists (
-         select 1 from public.refresh_queue q
-          where q.work_id = w.id and q.status in ('pending', 'processing'))
-     order by w.next_refresh_at
-     limit greatest(coalesce(p_limit, 100), 0)
-    on conflict (work_id) where status in ('pending', 'processing') do nothing
-    returning 1
+  -- Selection here, insertion through enqueue_refresh(): one place writes queue rows.
+  select public.enqueue_refresh(
+    array(
+      select w.id
+        from public.works w
+       where w.next_refresh_at <= now()
+         and not exists (
+           select 1 from public.refresh_queue q
+            where q.work_id = w.id and q.status in ('pending', 'processing'))
+       order by w.next_refresh_at
+       limit greatest(coalesce(p_limit, 100), 0)
+    ),
+    'stale',
+    100
   )
-  select count(*)::integer from inserted
 $$;
 
 comment on function public.enqueue_stale_movies(integer) is
@@ -195,22 +196,22 @@ volatile
 security invoker
 set search_path = ''
 as $$
-  with inserted as (
-    insert into public.refresh_queue (work_id, reason, priority)
-    select w.id, 'changed', 10
-      from public.works w
-     where w.tmdb_id = any (p_tmdb_ids)
-       and (w.last_refreshed_at is null
-            or w.last_refreshed_at <= now() - public.min_refresh_interval())
-       and not exists (
-         select 1 from public.refresh_queue q
-          where q.work_id = w.id and q.status in ('pending', 'processing'))
-     order by w.last_refreshed_at nulls first, w.id
-     limit greatest(coalesce(p_limit, 100), 0)
-    on conflict (work_id) where status in ('pending', 'processing') do nothing
-    returning 1
+  select public.enqueue_refresh(
+    array(
+      select w.id
+        from public.works w
+       where w.tmdb_id = any (p_tmdb_ids)
+         and (w.last_refreshed_at is null
+              or w.last_refreshed_at <= now() - public.min_refresh_interval())
+         and not exists (
+           select 1 from public.refresh_queue q
+            where q.work_id = w.id and q.status in ('pending', 'processing'))
+       order by w.last_refreshed_at nulls first, w.id
+       limit greatest(coalesce(p_limit, 100), 0)
+    ),
+    'changed',
+    10
   )
-  select count(*)::integer from inserted
 $$;
 
 comment on function public.enqueue_changed_movies(integer[], integer) is

@@ -118,7 +118,9 @@ export async function runAllTests(args: string[]): Promise<number> {
   let stackUp = false;
   if (needStack) {
     const t0 = performance.now();
-    step("suite stack: fresh throwaway stack in .stack/test (ports 55321/55322/55329)");
+    step(
+      `suite stack: fresh throwaway stack in .stack/test (ports ${cfg.functionsPort}/${cfg.pgPort}/${cfg.tmdbPort})`,
+    );
     try {
       await reset(cfg);
       await up(cfg, { tmdbArgs: ["--size", "3000"] });

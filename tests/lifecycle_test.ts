@@ -40,7 +40,10 @@ Deno.test({
       }
       const status = await stackCmd("status");
       assert.equal(status.code, 0, status.out);
-      assert.match(status.out, /postgres\s+running on 127\.0\.0\.1:58322/);
+      assert.match(
+        status.out,
+        new RegExp(`postgres\\s+running on 127\\.0\\.0\\.1:${cfg.pgPort}\\b`),
+      );
       assert.match(status.out, /functions_host\s+running/);
     } finally {
       const stop = await stackCmd("stop");

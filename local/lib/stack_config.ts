@@ -45,17 +45,43 @@ const PORTS: Record<StackName, { pg: number; functions: number; tmdb: number }> 
   faults: { pg: 60322, functions: 60321, tmdb: 60329 },
 };
 
+/**
+ * `STACK_PORT_OFFSET`: an integer added to every port above (default 0), so that two
+ * checkouts on one machine (e.g. two git worktrees) can run their stacks side by side.
+ * Every resulting port must stay within 1024..65535.
+ */
+export function portOffset(env: { get(name: string): string | undefined } = Deno.env): number {
+  const text = env.get("STACK_PORT_OFFSET")?.trim();
+  if (text === undefined || text === "") return 0;
+  const offset = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  const lowest = Math.min(...Object.values(PORTS).flatMap((p) => [p.pg, p.functions, p.tmdb]));
+  const highest = Math.max(...Object.values(PORTS).flatMap((p) => [p.pg, p.functions, p.tmdb]));
+  if (!Number.isSafeInteger(offset) || lowest + offset < 1024 || highest + offset > 65535) {
+    throw new Error(
+      `STACK_PORT_OFFSET must be an integer from ${1024 - lowest} to ${65535 - highest}: ` +
+        `current value is ${JSON.stringify(text)}`,
+    );
+  }
+  return offset;
+}
+
 /** Repository root, derived from this file's location (local/lib/). */
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /** Builds the configuration of the named stack. */
 export function stackConfig(name: StackName, root = REPO_ROOT): StackConfig {
-  const ports = PORTS[name];
-  if (!ports) {
+  const base = PORTS[name];
+  if (!base) {
     throw new Error(
       `unknown stack "${name}": expected one of dev, test, bench, scratch, lifecycle, work, faults`,
     );
   }
+  const offset = portOffset();
+  const ports = {
+    pg: base.pg + offset,
+    functions: base.functions + offset,
+    tmdb: base.tmdb + offset,
+  };
   const dir = `${root}/.stack/${name}`;
   const externalPgHome = postgresUserCanReach(root)
     ? null

@@ -131,7 +131,8 @@ values (-1, 1, 'postgres', current_user, 'select 1', 'succeeded', '1 row', now()
 
 select is(public.prune_old_rows(),
           '{"refresh_queue": 2, "tmdb_api_logs": 1, "scheduled_ingestion_log": 1,
-            "edge_function_invocations": 1, "cron_job_run_details": 1}'::jsonb,
+            "edge_function_invocations": 1, "tmdb_payload_drift": 0,
+            "cron_job_run_details": 1}'::jsonb,
           'prune_old_rows deletes what is past retention and reports the counts');
 select results_eq(
   $$ select w.tmdb_id, q.status from public.refresh_queue q join public.works w on w.id = q.work_id
@@ -151,7 +152,8 @@ select is((select array_agg(status order by start_time) from cron.job_run_detail
 select is(public.prune_old_rows('1 hour', '30 days', '7 days') -> 'refresh_queue', '1'::jsonb,
           'a shorter queue retention prunes the 6-day-old finished row too');
 select is(public.prune_old_rows(), '{"refresh_queue": 0, "tmdb_api_logs": 0, "scheduled_ingestion_log": 0,
-            "edge_function_invocations": 0, "cron_job_run_details": 0}'::jsonb,
+            "edge_function_invocations": 0, "tmdb_payload_drift": 0,
+            "cron_job_run_details": 0}'::jsonb,
           'pruning again deletes nothing');
 select throws_ok(
   $$ select public.prune_old_rows('0 seconds') $$, '22023',

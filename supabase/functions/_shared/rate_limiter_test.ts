@@ -17,7 +17,12 @@ function maxInWindow(times: number[], windowMs: number): number {
 /** Runs `n` concurrent tasks through the limiter, each holding its slot for `holdMs(i)`. */
 async function runConcurrent(
   n: number,
-  options: { requestsPerSecond?: number; burst?: number; maxConcurrent?: number },
+  options: {
+    requestsPerSecond?: number;
+    burst?: number;
+    maxConcurrent?: number;
+    quantumMs?: number;
+  },
   holdMs: (i: number) => number,
 ) {
   const clock = new FakeClock({ start: 1_700_000_000_000, autoAdvance: true });
@@ -41,7 +46,7 @@ async function runConcurrent(
   return { starts, order, maxInFlight, limiter };
 }
 
-Deno.test("200 concurrent acquirers never exceed 45 grants in any 1 s window at the defaults", async () => {
+Deno.test("200 concurrent acquirers never exceed 48 grants in any 1 s window at the defaults", async () => {
   const { starts, order, maxInFlight } = await runConcurrent(200, {}, (i) => 20 + (i % 7) * 10);
   assert.equal(starts.length, 200);
   const worst = maxInWindow(starts, 1_000);
@@ -58,15 +63,28 @@ Deno.test("200 concurrent acquirers never exceed 45 grants in any 1 s window at 
 Deno.test("a custom rate and burst bound every window by burst + rate", async () => {
   const { starts } = await runConcurrent(
     120,
-    { requestsPerSecond: 10, burst: 3, maxConcurrent: 50 },
+    { requestsPerSecond: 10, burst: 3, maxConcurrent: 50, quantumMs: 0 },
     () => 1,
   );
   for (const windowMs of [100, 1_000, 2_500]) {
     const worst = maxInWindow(starts, windowMs);
     assert.ok(worst <= 3 + Math.floor((10 * windowMs) / 1000), `${windowMs} ms: ${worst}`);
   }
-  // The burst is granted at once, then one grant every 100 ms.
+  // Without a quantum: the burst is granted at once, then one grant every 100 ms.
   assert.deepEqual(starts.slice(0, 5).map((t) => t - starts[0]), [0, 0, 0, 100, 200]);
+});
+
+Deno.test("with the default quantum, grants go out in groups of 8 every 200 ms: 5 wake-ups a second, not 40", async () => {
+  const { starts } = await runConcurrent(208, { maxConcurrent: 200 }, () => 1);
+  const offsets = starts.map((t) => t - starts[0]);
+  const groups = new Map<number, number>();
+  for (const t of offsets) groups.set(t, (groups.get(t) ?? 0) + 1);
+  // The burst at once, then 8 every 200 ms.
+  assert.deepEqual([...groups.entries()].slice(0, 4), [[0, 8], [200, 8], [400, 8], [600, 8]]);
+  assert.equal(groups.size, 26, "26 wake-ups for 208 grants");
+  // The bound holds: never more than burst + rate in any 1 s window, and the rate is kept.
+  assert.ok(maxInWindow(starts, 1_000) <= 40 + DEFAULT_BURST);
+  assert.equal(Math.max(...offsets), 5_000);
 });
 
 Deno.test("slow requests never hold more than maxConcurrent slots", async () => {

@@ -277,15 +277,17 @@ export async function parkOtherQueueRows(
        set next_attempt_at = 'infinity'::timestamptz,
            lease_expires_at = case when q.status = 'processing' then 'infinity'::timestamptz end
       from old where q.id = old.id
-    returning q.id, old.next_attempt_at, old.lease_expires_at`;
+    returning q.id, old.next_attempt_at::text as next_attempt_at,
+              old.lease_expires_at::text as lease_expires_at`;
   return async () => {
     if (parked.length === 0) return;
     const fresh = postgres(stack!.dbUrl, { max: 1, onnotice: () => {} });
     try {
       for (const p of parked) {
+        // As text: a timestamp such as 'infinity' has no JavaScript Date.
         await fresh`update public.refresh_queue
-                       set next_attempt_at = ${p.next_attempt_at},
-                           lease_expires_at = ${p.lease_expires_at}
+                       set next_attempt_at = ${p.next_attempt_at}::timestamptz,
+                           lease_expires_at = ${p.lease_expires_at}::timestamptz
                      where id = ${p.id}`;
       }
     } finally {

@@ -108,6 +108,7 @@ async function ensureIngested(sql: postgres.Sql, ids: number[]): Promise<void> {
     tmdb,
     store: createPostgresCatalogStore(sql),
     logger: createMemoryLogger({ fn: "phase2-test" }),
+    run: { runId: null, functionName: "phase2-test" },
     concurrency: 16,
   });
   assert.equal(summary.failed.length, 0, JSON.stringify(summary.failed.slice(0, 3)));

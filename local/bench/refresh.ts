@@ -4,9 +4,8 @@
  *
  * Setup (not timed as a figure): a pool of the stand-in's movies is ingested first — details
  * fetched from the stand-in (its rate limit lifted for the setup only, through
- * `/__control/rate-limit`), parsed with the functions' own zod schema and stored with the
- * functions' own `CatalogStore` (`ingest_movie`), so the worker later sees the very payloads
- * it would have stored.
+ * `/__control/rate-limit`) and stored with the functions' own `CatalogStore`
+ * (`ingest_tmdb_responses`), so the worker later sees the very payloads it would have stored.
  *
  * Scenario 3, per run: make the movies due (`last_refreshed_at` 400 days back, so the
  * generated `next_refresh_at` is in the past), `enqueue_refresh` them, then POST
@@ -34,7 +33,6 @@ import { createPostgresCatalogStore } from "../../supabase/functions/_shared/cat
 import {
   appendToResponse,
   MOVIE_APPEND_PARTS,
-  tmdbMovieDetailsSchema,
 } from "../../supabase/functions/_shared/tmdb_schemas.ts";
 import { BUDGET_MS } from "../../supabase/functions/refresh-worker/handler.ts";
 import { createCatalog } from "../tmdb_standin/catalog.ts";
@@ -218,7 +216,13 @@ async function ingestPool(ctx: BenchContext, tmdbIds: number[]): Promise<number[
         if (res.status !== 200) {
           throw new Error(`stand-in /movie/${id} answered ${res.status}: ${text.slice(0, 200)}`);
         }
-        await store.ingestMovie(tmdbMovieDetailsSchema.parse(JSON.parse(text)));
+        const [stored] = (await store.storeAnswers(
+          [{ tmdb_id: id, status: 200, body: text }],
+          { runId: null, functionName: "bench" },
+        )).items;
+        if (stored.outcome === "failed") {
+          throw new Error(`movie ${id} was not stored: ${stored.error}`);
+        }
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));

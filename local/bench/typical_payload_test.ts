@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { tmdbMovieDetailsSchema } from "../../supabase/functions/_shared/tmdb_schemas.ts";
+import postgres from "postgres";
+import { needsStack, stack } from "../../tests/_stack.ts";
 import {
   TYPICAL_CAST,
   TYPICAL_CREW,
@@ -30,9 +31,21 @@ Deno.test("typicalPayload() has 30 cast, 15 crew, 5 videos, 3 genres, 10 release
   );
 });
 
-Deno.test("typicalPayload() passes the functions' own TMDB details schema", () => {
-  const parsed = tmdbMovieDetailsSchema.safeParse(typicalPayload(42));
-  assert.ok(parsed.success, parsed.success ? "" : JSON.stringify(parsed.error.issues));
+Deno.test({
+  name: "typicalPayload() is a complete payload under the catalog's payload policy (no drift)",
+  ...needsStack(),
+  async fn() {
+    const sql = postgres(stack!.dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      const [{ drift }] = await sql`
+        select public.tmdb_movie_drift(${
+        sql.json(typicalPayload(42) as postgres.JSONValue)
+      }::jsonb) as drift`;
+      assert.deepEqual(drift, {});
+    } finally {
+      await sql.end();
+    }
+  },
 });
 
 Deno.test("typicalPayload() is deterministic and its credit and video ids are unique", () => {

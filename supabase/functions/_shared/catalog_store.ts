@@ -1,47 +1,113 @@
 /**
- * Writes to the movie catalog. The business rules (upsert, change detection, marking a
- * movie deleted) live in the SQL functions `public.ingest_movie` and
- * `public.mark_movie_not_found`; each method here is one round trip calling one of them, so
- * a movie is written atomically or not at all.
+ * Writes TMDB's answers to the movie catalog. The function never parses a movie: it passes
+ * each `/movie/{id}` response text to Postgres, many per round trip, and
+ * `public.ingest_tmdb_responses` parses it, applies the payload policy, stores it (or marks
+ * a 404 not found) in a subtransaction of its own and records the run's drift.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type postgres from "postgres";
 import { z } from "zod";
-import type { TmdbMovieDetails } from "./tmdb_schemas.ts";
+import { type Drift, hasDrift } from "./tmdb_policy.ts";
 
-/** What the catalog did with a movie. */
-export type IngestAction = "inserted" | "updated" | "unchanged" | "not_found";
+/** One TMDB answer about a movie. */
+export type TmdbAnswer =
+  | { tmdb_id: number; status: 200; body: string }
+  | { tmdb_id: number; status: 404 };
 
-/** The result of one catalog write. */
-export interface IngestOutcome {
-  /** The TMDB movie id. */
+/** What happened to one answer. */
+export type StoreOutcome = "inserted" | "updated" | "unchanged" | "not_found" | "failed";
+
+/** The result for one answer. */
+export interface StoredMovie {
+  /** The TMDB id. */
   tmdb_id: number;
-  /** The catalog's work id, or `null` for a not-found movie that was never stored. */
-  work_id: number | null;
   /** What happened. */
-  action: IngestAction;
+  outcome: StoreOutcome;
+  /** The catalog's work id (`null` for a failed answer or an unknown not-found movie). */
+  work_id: number | null;
+  /** Why it failed: `invalid_response` (the body, e.g. an essential field) or `database`. */
+  kind?: "invalid_response" | "database";
+  /** What went wrong, naming the field path when the payload policy refused it. */
+  error?: string;
 }
 
-/** The catalog, as the ingest pipeline sees it. */
+/** What {@link CatalogStore.storeAnswers} returns. */
+export interface StoreResult {
+  /** One result per answer, in order. */
+  items: StoredMovie[];
+  /** What the payload policy defaulted, summed over the stored movies. */
+  drift: Drift;
+}
+
+/** The run the answers belong to. */
+export interface StoreContext {
+  /** The run id, under which the drift is recorded (`null`: not recorded). */
+  runId: string | null;
+  /** The calling function, recorded with the drift. */
+  functionName: string;
+  /** The refresh time written to the movies. Default now. */
+  refreshedAt?: Date;
+}
+
+/** The catalog, as the functions see it. */
 export interface CatalogStore {
-  /** Upserts a validated TMDB payload (one atomic statement). */
-  ingestMovie(payload: TmdbMovieDetails, refreshedAt?: Date): Promise<IngestOutcome>;
-  /** Records that TMDB answered 404 for `tmdbId` (one atomic statement). */
-  markNotFound(tmdbId: number, at?: Date): Promise<IngestOutcome>;
+  /** Stores `answers` in one round trip (nothing for an empty list). */
+  storeAnswers(answers: readonly TmdbAnswer[], context: StoreContext): Promise<StoreResult>;
+  /**
+   * Adds drift the function found itself (list pages, the change feed) to the run's record
+   * in `tmdb_payload_drift` (one round trip; nothing when `drift` is empty).
+   */
+  recordDrift(context: { runId: string; functionName: string }, drift: Drift): Promise<void>;
 }
 
-/** The shape both SQL functions return (extra keys are allowed and ignored). */
-export const ingestOutcomeSchema = z.object({
-  tmdb_id: z.number().int(),
-  work_id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
-  action: z.enum(["inserted", "updated", "unchanged", "not_found"]),
-}).passthrough();
+const workId = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).nullable();
 
-function parseOutcome(fn: string, value: unknown): IngestOutcome {
-  const parsed = ingestOutcomeSchema.safeParse(value);
+/** One stored item as SQL returns it. */
+export const storedMovieSchema = z.object({
+  tmdb_id: z.number().int(),
+  outcome: z.enum(["inserted", "updated", "unchanged", "not_found", "failed"]),
+  work_id: workId.optional().transform((v) => v ?? null),
+  kind: z.enum(["invalid_response", "database"]).optional(),
+  error: z.string().optional(),
+});
+
+/** A drift object as SQL returns it. */
+export const driftSchema = z.record(z.record(z.number().int().nonnegative()));
+
+const storeResultSchema = z.object({
+  items: z.array(storedMovieSchema),
+  drift: driftSchema,
+});
+
+/**
+ * The SQL text and parameters that pass `answers` to a function taking
+ * `(…, p_responses jsonb, p_bodies text[], …)`: each body is its own text parameter, so
+ * postgres.js sends it as is (no array escaping, no JSON re-encoding in the function).
+ */
+export function answersParameters(answers: readonly TmdbAnswer[], firstParam: number) {
+  const responses: { tmdb_id: number; status: 200 | 404; body?: number }[] = [];
+  const bodies: string[] = [];
+  for (const a of answers) {
+    if (a.status === 200) {
+      bodies.push(a.body);
+      responses.push({ tmdb_id: a.tmdb_id, status: 200, body: bodies.length });
+    } else responses.push({ tmdb_id: a.tmdb_id, status: 404 });
+  }
+  const array = bodies.length === 0
+    ? "array[]::text[]"
+    : `array[${bodies.map((_, i) => `$${firstParam + i}::text`).join(",")}]`;
+  return { responses, bodies, array };
+}
+
+/** Parses what a catalog SQL function returned, naming the function when it is unexpected. */
+export function parseSqlResult<T>(
+  fn: string,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  value: unknown,
+): T {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new Error(
       `${fn} returned an unexpected value: ${JSON.stringify(value)?.slice(0, 200)} (${
@@ -49,137 +115,35 @@ function parseOutcome(fn: string, value: unknown): IngestOutcome {
       })`,
     );
   }
-  const { tmdb_id, work_id, action } = parsed.data;
-  return { tmdb_id, work_id, action };
+  return parsed.data;
 }
 
-/** A {@link CatalogStore} over postgres.js: one `select public.<fn>(…)` per call. */
+/** A {@link CatalogStore} over postgres.js: one `select public.ingest_tmdb_responses(…)` per call. */
 export function createPostgresCatalogStore(sql: postgres.Sql): CatalogStore {
   return {
-    async ingestMovie(payload, refreshedAt = new Date()) {
-      const rows = await sql`
-        select public.ingest_movie(
-          ${sql.json(payload as unknown as postgres.JSONValue)},
-          ${refreshedAt.toISOString()}::timestamptz
-        ) as r`;
-      return parseOutcome("public.ingest_movie", rows[0]?.r);
+    async storeAnswers(answers, context) {
+      if (answers.length === 0) return { items: [], drift: {} };
+      const { responses, bodies, array } = answersParameters(answers, 5);
+      const rows = await sql.unsafe(
+        `select public.ingest_tmdb_responses($1::uuid, $2::text, $3::jsonb, ${array}, $4::timestamptz) as r`,
+        [
+          context.runId,
+          context.functionName,
+          // An object: postgres.js serialises it for the jsonb parameter (a string would be
+          // sent as a JSON string).
+          responses as unknown as postgres.JSONValue,
+          (context.refreshedAt ?? new Date()).toISOString(),
+          ...bodies,
+        ],
+      );
+      return parseSqlResult("public.ingest_tmdb_responses", storeResultSchema, rows[0]?.r);
     },
-    async markNotFound(tmdbId, at = new Date()) {
-      const rows = await sql`
-        select public.mark_movie_not_found(${tmdbId}::integer, ${at.toISOString()}::timestamptz)
-          as r`;
-      return parseOutcome("public.mark_movie_not_found", rows[0]?.r);
-    },
-  };
-}
-
-/** JSON with object keys sorted, so equal payloads hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-/** A stored movie in a {@link MemoryCatalogStore}. */
-export interface MemoryMovie {
-  /** Assigned work id (1, 2, … in insertion order). */
-  work_id: number;
-  /** SHA-256 of the canonical payload. */
-  hash: string;
-  /** The last payload stored. */
-  payload: TmdbMovieDetails;
-  /** When it was last written or confirmed. */
-  refreshed_at: Date;
-  /** Set when TMDB answered 404. */
-  not_found_at: Date | null;
-}
-
-/** Options for {@link createMemoryCatalogStore}. */
-export interface MemoryCatalogStoreOptions {
-  /** Make `ingestMovie` / `markNotFound` reject for these TMDB ids (a database failure). */
-  failFor?: Iterable<number>;
-}
-
-/** An in-memory {@link CatalogStore} for tests. */
-export interface MemoryCatalogStore extends CatalogStore {
-  /** Stored movies by TMDB id. */
-  readonly movies: Map<number, MemoryMovie>;
-  /** Every call, in order. */
-  readonly calls: { method: "ingestMovie" | "markNotFound"; tmdb_id: number }[];
-}
-
-/**
- * Creates a {@link MemoryCatalogStore} that behaves like the SQL functions: `inserted` for a
- * new id, `unchanged` when the payload hashes the same as the stored one, else `updated`;
- * `markNotFound` keeps the work id of a stored movie (or reports `null`).
- */
-export function createMemoryCatalogStore(
-  options: MemoryCatalogStoreOptions = {},
-): MemoryCatalogStore {
-  const movies = new Map<number, MemoryMovie>();
-  const calls: MemoryCatalogStore["calls"] = [];
-  const failFor = new Set(options.failFor ?? []);
-  let nextWorkId = 1;
-  const maybeFail = (fn: string, tmdbId: number) => {
-    if (failFor.has(tmdbId)) {
-      throw new Error(`${fn}: simulated database failure for tmdb_id ${tmdbId}`);
-    }
-  };
-  return {
-    movies,
-    calls,
-    ingestMovie(payload, refreshedAt = new Date()) {
-      calls.push({ method: "ingestMovie", tmdb_id: payload.id });
-      try {
-        maybeFail("public.ingest_movie", payload.id);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const hash = createHash("sha256").update(canonicalJson(payload)).digest("hex");
-      const existing = movies.get(payload.id);
-      if (existing === undefined) {
-        const movie = {
-          work_id: nextWorkId++,
-          hash,
-          payload: structuredClone(payload),
-          refreshed_at: refreshedAt,
-          not_found_at: null,
-        };
-        movies.set(payload.id, movie);
-        return Promise.resolve({ tmdb_id: payload.id, work_id: movie.work_id, action: "inserted" });
-      }
-      const changed = existing.hash !== hash || existing.not_found_at !== null;
-      existing.refreshed_at = refreshedAt;
-      if (changed) {
-        existing.hash = hash;
-        existing.payload = structuredClone(payload);
-        existing.not_found_at = null;
-      }
-      return Promise.resolve({
-        tmdb_id: payload.id,
-        work_id: existing.work_id,
-        action: changed ? "updated" : "unchanged",
-      });
-    },
-    markNotFound(tmdbId, at = new Date()) {
-      calls.push({ method: "markNotFound", tmdb_id: tmdbId });
-      try {
-        maybeFail("public.mark_movie_not_found", tmdbId);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const existing = movies.get(tmdbId);
-      if (existing) existing.not_found_at = at;
-      return Promise.resolve({
-        tmdb_id: tmdbId,
-        work_id: existing?.work_id ?? null,
-        action: "not_found",
-      });
+    async recordDrift(context, drift) {
+      if (!hasDrift(drift)) return;
+      await sql`
+        select public.record_payload_drift(
+          ${context.runId}::uuid, ${context.functionName}::text,
+          ${sql.json(drift as postgres.JSONValue)}::jsonb)`;
     },
   };
 }

@@ -1,10 +1,10 @@
 /**
- * The ingest pipeline shared by `ingest-movie`, `scheduled-ingest` and `refresh-worker`:
- * for each TMDB id, one details request (with every appended part), then one atomic SQL call
- * (`public.ingest_movie`, or `public.mark_movie_not_found` when TMDB answers 404).
+ * The ingest pipeline of `ingest-movie` and `scheduled-ingest`: one TMDB details request
+ * per movie (its text is not parsed here), then the answers go to Postgres in batches of
+ * {@link DEFAULT_STORE_BATCH} through {@link CatalogStore.storeAnswers}, one round trip each.
  *
  * - A failing movie never aborts the others: its error is captured in its result.
- * - Nothing is half-written: the only write per movie is one SQL function call.
+ * - Nothing is half-written: each movie is stored in its own subtransaction (SQL side).
  * - Duplicate ids are ingested once (first occurrence order is kept).
  * - `deadline` (epoch ms on `clock`) stops *starting* movies; the ones not started are
  *   reported as `skipped` so the caller can re-queue them. `hardDeadline` is passed to the
@@ -13,11 +13,12 @@
  * @module
  */
 
-import type { CatalogStore } from "./catalog_store.ts";
+import type { CatalogStore, StoredMovie, TmdbAnswer } from "./catalog_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import { TmdbError, type TmdbErrorKind } from "./tmdb_client.ts";
 import type { TmdbClient } from "./tmdb_client.ts";
+import { type Drift, mergeDrift } from "./tmdb_policy.ts";
 
 /** What happened to one movie. */
 export type PerMovieOutcome =
@@ -29,11 +30,11 @@ export type PerMovieOutcome =
   | "skipped";
 
 /**
- * Why a movie failed: a {@link TmdbErrorKind}, `database` (the SQL call failed),
- * `invalid_id` (not a positive integer), `aborted` (the signal aborted it mid-flight) or
- * `internal` (anything else).
+ * Why a movie failed: a {@link TmdbErrorKind} (`invalid_response` also when the payload
+ * policy refused the body), `database` (storing failed), `aborted` (the signal aborted it
+ * mid-flight) or `internal` (anything else).
  */
-export type FailureKind = TmdbErrorKind | "database" | "invalid_id" | "aborted" | "internal";
+export type FailureKind = TmdbErrorKind | "database" | "aborted" | "internal";
 
 /** The error of a failed movie. */
 export interface PerMovieError {
@@ -85,6 +86,8 @@ export interface IngestSummary {
   failed: FailedMovie[];
   /** Ids not started because the deadline passed or the signal aborted. */
   skipped: number[];
+  /** What the payload policy defaulted in the stored movies, by field path. */
+  drift: Drift;
   /** One result per distinct id, in request order. */
   results: PerMovieResult[];
   /** Wall time of the whole run on `clock`. */
@@ -93,16 +96,20 @@ export interface IngestSummary {
 
 /** What the pipeline needs. */
 export interface IngestDeps {
-  /** The TMDB client (only `movieDetails` is used). */
-  tmdb: Pick<TmdbClient, "movieDetails">;
+  /** The TMDB client (only `movieDetailsText` is used). */
+  tmdb: Pick<TmdbClient, "movieDetailsText">;
   /** Where movies are written. */
   store: CatalogStore;
   /** Receives one `movie_failed` warning per failed movie. */
   logger: Logger;
+  /** The run (drift is recorded under it) and the calling function. */
+  run: { runId: string | null; functionName: string };
   /** Time source for the deadline, `refreshedAt` and `duration_ms`. Default system clock. */
   clock?: Clock;
-  /** Movies processed at once. Default 8. */
+  /** Movies fetched at once. Default {@link DEFAULT_INGEST_CONCURRENCY}. */
   concurrency?: number;
+  /** Answers stored per round trip. Default {@link DEFAULT_STORE_BATCH}. */
+  storeBatch?: number;
   /** Epoch ms: no movie is started at or after it (the rest are `skipped`). */
   deadline?: number;
   /** Epoch ms handed to the TMDB client: no TMDB attempt or retry runs past it. */
@@ -111,123 +118,152 @@ export interface IngestDeps {
   signal?: AbortSignal;
 }
 
-/** Default number of movies processed at once. */
+/** Default number of movies fetched at once. */
 export const DEFAULT_INGEST_CONCURRENCY = 8;
+/** Default number of answers stored per round trip. */
+export const DEFAULT_STORE_BATCH = 10;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function failed(tmdbId: number, error: PerMovieError): PerMovieResult {
-  return { tmdb_id: tmdbId, outcome: "failed", error };
-}
-
-function tmdbFailure(tmdbId: number, error: TmdbError): PerMovieResult {
+/** The result of a TMDB call that did not give an answer to store. */
+export function tmdbFailure(tmdbId: number, error: unknown, signal?: AbortSignal): PerMovieResult {
+  if (!(error instanceof TmdbError)) {
+    return {
+      tmdb_id: tmdbId,
+      outcome: "failed",
+      error: {
+        kind: signal?.aborted ? "aborted" : "internal",
+        message: `fetching TMDB movie ${tmdbId} failed: ${errorMessage(error)}`,
+      },
+    };
+  }
   const result: PerMovieError = { kind: error.kind, message: error.message };
   if (error.httpStatus !== null) result.http_status = error.httpStatus;
   if (error.statusCode !== null) result.tmdb_status_code = error.statusCode;
-  return failed(tmdbId, result);
+  return { tmdb_id: tmdbId, outcome: "failed", error: result };
 }
 
-/**
- * Fetches and stores one movie. Never rejects: every failure becomes an `outcome: "failed"`
- * result (a TMDB 404 becomes `not_found` after `store.markNotFound`).
- */
-export async function ingestOne(tmdbId: number, deps: IngestDeps): Promise<PerMovieResult> {
-  const { tmdb, store, logger, clock = systemClock, signal, hardDeadline } = deps;
-  const result = await (async (): Promise<PerMovieResult> => {
-    if (!(Number.isSafeInteger(tmdbId) && tmdbId > 0)) {
-      return failed(tmdbId, {
-        kind: "invalid_id",
-        message: `TMDB ids must be positive integers: current value is ${tmdbId}`,
-      });
-    }
-    let payload;
-    try {
-      payload = await tmdb.movieDetails(tmdbId, { signal, deadline: hardDeadline });
-    } catch (error) {
-      if (!(error instanceof TmdbError)) {
-        return failed(tmdbId, {
-          kind: signal?.aborted ? "aborted" : "internal",
-          message: `fetching TMDB movie ${tmdbId} failed: ${errorMessage(error)}`,
-        });
-      }
-      if (error.kind !== "not_found") return tmdbFailure(tmdbId, error);
-      try {
-        const outcome = await store.markNotFound(tmdbId, new Date(clock.now()));
-        return { tmdb_id: tmdbId, outcome: "not_found", work_id: outcome.work_id };
-      } catch (dbError) {
-        return failed(tmdbId, {
-          kind: "database",
-          message: `marking movie ${tmdbId} not found failed: ${errorMessage(dbError)}`,
-          http_status: 404,
-          ...(error.statusCode !== null ? { tmdb_status_code: error.statusCode } : {}),
-        });
-      }
-    }
-    if (payload.id !== tmdbId) {
-      return failed(tmdbId, {
-        kind: "invalid_response",
-        message: `TMDB answered movie ${payload.id} when asked for ${tmdbId}; not stored`,
-      });
-    }
-    try {
-      const outcome = await store.ingestMovie(payload, new Date(clock.now()));
-      if (outcome.action === "not_found") {
-        return failed(tmdbId, {
-          kind: "database",
-          message: `public.ingest_movie reported not_found for movie ${tmdbId}`,
-        });
-      }
-      return { tmdb_id: tmdbId, outcome: outcome.action, work_id: outcome.work_id };
-    } catch (dbError) {
-      return failed(tmdbId, {
-        kind: "database",
-        message: `storing movie ${tmdbId} failed: ${errorMessage(dbError)}`,
-      });
-    }
-  })();
-  if (result.outcome === "failed" && result.error) {
-    logger.warn("movie_failed", { tmdb_id: tmdbId, ...result.error });
+/** The per-movie result of a stored answer. */
+export function storedResult(stored: StoredMovie): PerMovieResult {
+  if (stored.outcome === "failed") {
+    return {
+      tmdb_id: stored.tmdb_id,
+      outcome: "failed",
+      work_id: null,
+      error: { kind: stored.kind ?? "database", message: stored.error ?? "not stored" },
+    };
   }
-  return result;
+  return { tmdb_id: stored.tmdb_id, outcome: stored.outcome, work_id: stored.work_id };
 }
 
 /**
- * Ingests every distinct id in `tmdbIds`, at most `concurrency` at a time, and summarises
- * the run. Never rejects because of one movie; see the module docs for deadlines.
+ * Fetches one movie's details: an answer to store (200 text, or 404), or the failure.
+ * Never rejects.
+ */
+export async function fetchAnswer(
+  tmdbId: number,
+  tmdb: Pick<TmdbClient, "movieDetailsText">,
+  opts: { signal?: AbortSignal; deadline?: number } = {},
+): Promise<{ answer: TmdbAnswer } | { failure: PerMovieResult }> {
+  try {
+    const body = await tmdb.movieDetailsText(tmdbId, opts);
+    return { answer: { tmdb_id: tmdbId, status: 200, body } };
+  } catch (error) {
+    if (error instanceof TmdbError && error.kind === "not_found") {
+      return { answer: { tmdb_id: tmdbId, status: 404 } };
+    }
+    return { failure: tmdbFailure(tmdbId, error, opts.signal) };
+  }
+}
+
+/**
+ * Ingests every distinct id in `tmdbIds`, fetching at most `concurrency` at a time and
+ * storing the answers in batches, and summarises the run. Never rejects because of one
+ * movie; see the module docs for deadlines.
  *
  * @example
- * const summary = await ingestMovies([550, 680], { tmdb, store, logger });
+ * const summary = await ingestMovies([550, 680], { tmdb, store, logger, run });
  * summary.inserted; // 2 on a fresh catalog
  */
 export async function ingestMovies(
   tmdbIds: readonly number[],
   deps: IngestDeps,
 ): Promise<IngestSummary> {
-  const { clock = systemClock, concurrency = DEFAULT_INGEST_CONCURRENCY, deadline, signal } = deps;
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new RangeError(
-      `\`concurrency\` must be a positive integer: current value is ${concurrency}`,
-    );
+  const {
+    tmdb,
+    store,
+    logger,
+    run,
+    clock = systemClock,
+    concurrency = DEFAULT_INGEST_CONCURRENCY,
+    storeBatch = DEFAULT_STORE_BATCH,
+    deadline,
+    hardDeadline,
+    signal,
+  } = deps;
+  for (const [name, value] of [["concurrency", concurrency], ["storeBatch", storeBatch]] as const) {
+    if (!(Number.isInteger(value) && value >= 1)) {
+      throw new RangeError(`\`${name}\` must be a positive integer: current value is ${value}`);
+    }
   }
   const startedAt = clock.now();
   const ids = [...new Set(tmdbIds)];
+  const index = new Map(ids.map((id, i) => [id, i]));
   const results: PerMovieResult[] = new Array(ids.length);
-  let next = 0;
+  const drift: Drift = {};
 
+  // Answers wait here until a batch is full; batches are stored one after the other.
+  let pending: TmdbAnswer[] = [];
+  let storing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    storing = storing.then(async () => {
+      try {
+        const stored = await store.storeAnswers(batch, {
+          ...run,
+          refreshedAt: new Date(clock.now()),
+        });
+        mergeDrift(drift, stored.drift);
+        for (const item of stored.items) results[index.get(item.tmdb_id)!] = storedResult(item);
+      } catch (error) {
+        for (const a of batch) {
+          results[index.get(a.tmdb_id)!] = {
+            tmdb_id: a.tmdb_id,
+            outcome: "failed",
+            error: {
+              kind: "database",
+              message: `storing movie ${a.tmdb_id} failed: ${errorMessage(error)}`,
+            },
+          };
+        }
+      }
+    });
+  };
+
+  let next = 0;
   const worker = async () => {
     while (next < ids.length) {
-      const index = next++;
-      const tmdbId = ids[index];
+      const i = next++;
+      const tmdbId = ids[i];
       if (signal?.aborted || (deadline !== undefined && clock.now() >= deadline)) {
-        results[index] = { tmdb_id: tmdbId, outcome: "skipped" };
+        results[i] = { tmdb_id: tmdbId, outcome: "skipped" };
         continue;
       }
-      results[index] = await ingestOne(tmdbId, deps);
+      const fetched = await fetchAnswer(tmdbId, tmdb, { signal, deadline: hardDeadline });
+      if ("failure" in fetched) results[i] = fetched.failure;
+      else {
+        pending.push(fetched.answer);
+        if (pending.length >= storeBatch) flush();
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  flush();
+  await storing;
 
   const summary: IngestSummary = {
     requested: ids.length,
@@ -237,6 +273,7 @@ export async function ingestMovies(
     not_found: [],
     failed: [],
     skipped: [],
+    drift,
     results,
     duration_ms: 0,
   };
@@ -254,6 +291,7 @@ export async function ingestMovies(
         summary.skipped.push(r.tmdb_id);
         break;
       case "failed":
+        logger.warn("movie_failed", { tmdb_id: r.tmdb_id, ...r.error });
         summary.failed.push({
           tmdb_id: r.tmdb_id,
           kind: r.error?.kind ?? "internal",

@@ -1,21 +1,30 @@
 /**
  * The refresh queue (`public.refresh_queue`) and the changes-feed watermark
- * (`public.sync_state`), as `daily-refresh` and `refresh-worker` see them.
+ * (`public.sync_state`): {@link RefreshQueue} as `daily-refresh` fills it,
+ * {@link WorkerQueue} as `refresh-worker` drains it.
  *
  * The rules that must hold under concurrency (claiming with `for update skip locked`,
  * leases, attempt caps, the 12 h floor, dedupe of active items, a watermark that only moves
  * forward) live in SQL functions; each method here is one round trip calling one of them.
- * A worker that drains the queue claims its first batch with `claimBatch` and then finishes
- * each batch and claims the next in one round trip with `finishAndClaim`.
- * {@link createMemoryRefreshQueue} mirrors those rules in memory for handler tests.
+ * A worker's whole database step for a batch (store its TMDB answers, finish it, claim the
+ * next) is one call of `public.refresh_worker_step`.
+ * {@link createMemoryRefreshQueue} mirrors the enqueue rules in memory for handler tests.
  *
  * @module
  */
 
 import type postgres from "postgres";
 import { z } from "zod";
+import {
+  answersParameters,
+  driftSchema,
+  type StoredMovie,
+  storedMovieSchema,
+  type TmdbAnswer,
+} from "./catalog_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { intArrayLiteral } from "./ingestion_runs.ts";
+import type { Drift } from "./tmdb_policy.ts";
 
 /** The `sync_state` key of the TMDB movie changes feed. */
 export const CHANGES_SYNC_KEY = "tmdb_movie_changes";
@@ -35,23 +44,15 @@ export interface ClaimedItem {
 /** What a refresh of one item ended with, when it succeeded. */
 export type RefreshResultKind = "refreshed" | "unchanged" | "not_found";
 
-/** The outcome of one claimed item, as passed to {@link RefreshQueue.finishBatch}. */
-export interface RefreshItemResult {
-  /** The claimed item's queue id. */
-  queue_id: number;
-  /** The claimed item's attempt (a finish for an older attempt is ignored as a lost lease). */
-  attempt: number;
-  /** Whether the item is done. */
-  ok: boolean;
-  /** Set when `ok`. */
-  result?: RefreshResultKind;
-  /** What went wrong, when not `ok` (no secrets). */
-  error?: string;
-  /** When not `ok`: whether the queue may try again (it still caps attempts). */
-  retryable?: boolean;
-}
+/**
+ * A claimed item as the worker hands it back: with TMDB's answer (stored in the same round
+ * trip) or with why there is none.
+ */
+export type WorkerItem =
+  & Pick<ClaimedItem, "queue_id" | "attempt">
+  & ({ answer: TmdbAnswer } | { error: string; retryable: boolean });
 
-/** What {@link RefreshQueue.finishBatch} reports (SQL's jsonb, known keys parsed). */
+/** What the queue did with a finished batch (SQL's jsonb, known keys parsed). */
 export interface FinishBatchCounts {
   /** Items marked completed. */
   completed: number;
@@ -61,6 +62,46 @@ export interface FinishBatchCounts {
   failed: number;
   /** Results ignored because the item's lease was lost (expired and re-claimed, or gone). */
   lost_lease: number;
+}
+
+/** A stored answer of a worker step, with its queue row. */
+export interface StepStored extends StoredMovie {
+  /** The queue row. */
+  queue_id: number;
+}
+
+/** What {@link WorkerQueue.step} returns. */
+export interface StepResult {
+  /** The answered items as stored (input order). */
+  stored: StepStored[];
+  /** What the payload policy defaulted in the stored movies. */
+  drift: Drift;
+  /** The finished batch's counts (all 0 when no items were passed). */
+  finished: FinishBatchCounts;
+  /** The next batch (empty when `batchSize` was 0 or nothing is ready). */
+  claimed: ClaimedItem[];
+}
+
+/** Options of {@link WorkerQueue.step}. */
+export interface StepOptions {
+  /** The run (drift is recorded under it). */
+  runId: string;
+  /** Most items to claim next (0..1000; 0 = finish only). */
+  batchSize: number;
+  /** Seconds the claim is held before another worker may take the items. */
+  leaseSeconds: number;
+}
+
+/** The refresh queue as `refresh-worker` drains it. */
+export interface WorkerQueue {
+  /**
+   * One round trip (`public.refresh_worker_step`): stores the TMDB answers of `items`,
+   * finishes every item's queue row (completed, or failed and retried with its error) and
+   * claims up to `batchSize` more for `worker`. `items` may be empty (just claims).
+   */
+  step(worker: string, items: readonly WorkerItem[], options: StepOptions): Promise<StepResult>;
+  /** Counts by status and the like. */
+  stats(): Promise<QueueStats>;
 }
 
 /** Queue statistics as `public.refresh_queue_stats()` returns them (a JSON object). */
@@ -92,38 +133,8 @@ export interface ChangesSyncRecord {
   error: string | null;
 }
 
-/** Options for {@link RefreshQueue.claimBatch} and {@link RefreshQueue.finishAndClaim}. */
-export interface ClaimOptions {
-  /** Most items to claim (`claimBatch`: 1..1000; `finishAndClaim`: 0..1000, 0 = finish only). */
-  batchSize: number;
-  /** Seconds the claim is held before another worker may take the items. */
-  leaseSeconds: number;
-}
-
-/** What {@link RefreshQueue.finishAndClaim} returns. */
-export interface FinishAndClaimResult {
-  /** The finished batch's counts (all 0 when no results were passed). */
-  finished: FinishBatchCounts;
-  /** The next batch (empty when `batchSize` was 0 or nothing is ready). */
-  claimed: ClaimedItem[];
-}
-
-/** The refresh queue and the feed state. */
+/** The refresh queue as `daily-refresh` fills it, and the feed state. */
 export interface RefreshQueue {
-  /** Claims up to `batchSize` ready items for `worker` (one round trip). */
-  claimBatch(worker: string, options: ClaimOptions): Promise<ClaimedItem[]>;
-  /** Records the outcome of claimed items (one round trip for the whole batch). */
-  finishBatch(worker: string, results: readonly RefreshItemResult[]): Promise<FinishBatchCounts>;
-  /**
-   * Records the outcome of claimed items and then claims up to `batchSize` more for `worker`
-   * (`public.finish_and_claim_refresh_batch`: one round trip, one commit). `results` may be
-   * empty (just claims); `batchSize` 0 just finishes.
-   */
-  finishAndClaim(
-    worker: string,
-    results: readonly RefreshItemResult[],
-    options: ClaimOptions,
-  ): Promise<FinishAndClaimResult>;
   /** Counts by status and the like. */
   stats(): Promise<QueueStats>;
   /**
@@ -155,7 +166,9 @@ const finishCountsSchema = z.object({
   lost_lease: count.default(0),
 }).passthrough();
 
-const finishAndClaimSchema = z.object({
+const stepSchema = z.object({
+  stored: z.array(storedMovieSchema.extend({ queue_id: count })),
+  drift: driftSchema,
   finished: finishCountsSchema,
   claimed: z.array(claimedRowSchema),
 });
@@ -174,45 +187,36 @@ function toDate(value: unknown): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** A {@link RefreshQueue} over postgres.js: one SQL statement per method. */
-export function createPostgresRefreshQueue(sql: postgres.Sql): RefreshQueue {
+/** A {@link RefreshQueue} and {@link WorkerQueue} over postgres.js: one SQL statement per method. */
+export function createPostgresRefreshQueue(sql: postgres.Sql): RefreshQueue & WorkerQueue {
   return {
-    async claimBatch(worker, { batchSize, leaseSeconds }) {
-      const rows = await sql`
-        select c.queue_id, c.work_id, c.tmdb_id, c.attempt
-          from public.claim_refresh_batch(
-            ${worker}, ${batchSize}::integer, ${leaseSeconds}::integer
-          ) as c`;
-      return rows.map((row) => {
-        const parsed = claimedRowSchema.safeParse(row);
-        if (!parsed.success) throw unexpected("public.claim_refresh_batch", row, parsed.error);
-        return parsed.data;
+    async step(worker, items, { runId, batchSize, leaseSeconds }) {
+      const answers: TmdbAnswer[] = [];
+      for (const item of items) if ("answer" in item) answers.push(item.answer);
+      const { responses, bodies, array } = answersParameters(answers, 6);
+      let answered = 0;
+      const rows = items.map((item) => {
+        const claimed = { queue_id: item.queue_id, attempt: item.attempt };
+        if (!("answer" in item)) {
+          return { ...claimed, error: item.error, retryable: item.retryable };
+        }
+        return { ...claimed, ...responses[answered++] };
       });
-    },
-    async finishBatch(worker, results) {
-      const rows = await sql`
-        select public.finish_refresh_batch(
-          ${worker}, ${sql.json(results as unknown as postgres.JSONValue)}
-        ) as r`;
-      const value = rows[0]?.r;
-      const parsed = finishCountsSchema.safeParse(value ?? {});
-      if (!parsed.success) throw unexpected("public.finish_refresh_batch", value, parsed.error);
-      const { completed, retried, failed, lost_lease } = parsed.data;
-      return { completed, retried, failed, lost_lease };
-    },
-    async finishAndClaim(worker, results, { batchSize, leaseSeconds }) {
-      const rows = await sql`
-        select public.finish_and_claim_refresh_batch(
-          ${worker}, ${sql.json(results as unknown as postgres.JSONValue)},
-          ${batchSize}::integer, ${leaseSeconds}::integer
-        ) as r`;
-      const value = rows[0]?.r;
-      const parsed = finishAndClaimSchema.safeParse(value);
-      if (!parsed.success) {
-        throw unexpected("public.finish_and_claim_refresh_batch", value, parsed.error);
-      }
+      const result = await sql.unsafe(
+        `select public.refresh_worker_step($1::text, $2::uuid, $3::jsonb, ${array}, ` +
+          `$4::integer, $5::integer) as r`,
+        [worker, runId, rows as unknown as postgres.JSONValue, batchSize, leaseSeconds, ...bodies],
+      );
+      const value = result[0]?.r;
+      const parsed = stepSchema.safeParse(value);
+      if (!parsed.success) throw unexpected("public.refresh_worker_step", value, parsed.error);
       const { completed, retried, failed, lost_lease } = parsed.data.finished;
-      return { finished: { completed, retried, failed, lost_lease }, claimed: parsed.data.claimed };
+      return {
+        stored: parsed.data.stored,
+        drift: parsed.data.drift,
+        finished: { completed, retried, failed, lost_lease },
+        claimed: parsed.data.claimed,
+      };
     },
     async stats() {
       const rows = await sql`select public.refresh_queue_stats() as s`;
@@ -311,12 +315,8 @@ export interface MemoryWork {
 export interface MemoryRefreshQueueOptions {
   /** Time for leases, floors and `last_sync_at`. Default the system clock. */
   clock?: Clock;
-  /** Attempts before an item fails for good. Default 3. */
-  maxAttempts?: number;
   /** Changed works refreshed more recently than this are not enqueued. Default 12 h. */
   floorMs?: number;
-  /** Delay before a failed item is claimable again. Default 0 (SQL: 30 s · 2^(attempt−1)). */
-  retryDelayMs?: number;
   /** Make these methods reject (a database failure). */
   failOn?: (keyof RefreshQueue)[];
 }
@@ -329,30 +329,6 @@ export interface MemoryRefreshQueue extends RefreshQueue {
   readonly works: Map<number, MemoryWork>;
   /** `sync_state` rows by key. */
   readonly syncStates: Map<string, SyncState>;
-  /**
-   * Each claim, by `claimBatch` or by a `finishAndClaim` with `batchSize` > 0 (`combined`):
-   * worker and how many items it got.
-   */
-  readonly claimCalls: {
-    worker: string;
-    batchSize: number;
-    leaseSeconds: number;
-    got: number;
-    combined: boolean;
-  }[];
-  /**
-   * Each finish, by `finishBatch` or by a `finishAndClaim` with results (`combined`): worker
-   * and results.
-   */
-  readonly finishCalls: { worker: string; results: RefreshItemResult[]; combined: boolean }[];
-  /** Each `finishAndClaim` call: worker, results, claim options and how many items it got. */
-  readonly finishAndClaimCalls: {
-    worker: string;
-    results: RefreshItemResult[];
-    batchSize: number;
-    leaseSeconds: number;
-    got: number;
-  }[];
   /** Each `enqueueChanged` / `enqueueStale` / `recordChangesSync` call, in order. */
   readonly calls: { method: string; args: unknown[] }[];
   /** Adds a work to the catalog. */
@@ -362,29 +338,19 @@ export interface MemoryRefreshQueue extends RefreshQueue {
 }
 
 /**
- * Creates a {@link MemoryRefreshQueue} with the SQL functions' rules (018/021): claims in
- * (priority, queue id) order, skip rows leased by others, re-claim expired leases (failing
- * those on their last attempt), finish only with the holder's current attempt and a live
- * lease (else `lost_lease`), retry retryable failures until `maxAttempts`,
+ * Creates a {@link MemoryRefreshQueue} with the enqueue rules of the SQL functions (018):
  * never two active items for one work, the 12 h floor for changed works, stale works by
- * `next_refresh_at`, a watermark that only moves forward. `finishAndClaim` runs the same
- * finish and then the same claim (as SQL composes them), and fails when `failOn` names it,
- * `finishBatch` or `claimBatch` (a failure of either part fails the whole call).
+ * `next_refresh_at`, and a watermark that only moves forward.
  */
 export function createMemoryRefreshQueue(
   options: MemoryRefreshQueueOptions = {},
 ): MemoryRefreshQueue {
   const clock = options.clock ?? systemClock;
-  const maxAttempts = options.maxAttempts ?? 3;
   const floorMs = options.floorMs ?? 12 * 3_600_000;
-  const retryDelayMs = options.retryDelayMs ?? 0;
   const failOn = new Set(options.failOn ?? []);
   const items = new Map<number, MemoryQueueItem>();
   const works = new Map<number, MemoryWork>();
   const syncStates = new Map<string, SyncState>();
-  const claimCalls: MemoryRefreshQueue["claimCalls"] = [];
-  const finishCalls: MemoryRefreshQueue["finishCalls"] = [];
-  const finishAndClaimCalls: MemoryRefreshQueue["finishAndClaimCalls"] = [];
   const calls: MemoryRefreshQueue["calls"] = [];
   let nextQueueId = 1;
   let nextWorkId = 1;
@@ -414,102 +380,19 @@ export function createMemoryRefreshQueue(
     items.set(item.queue_id, item);
     return item.queue_id;
   };
-  const wrap = <T>(
-    method: keyof RefreshQueue | (keyof RefreshQueue)[],
-    body: () => T,
-  ): Promise<T> => {
+  const wrap = <T>(method: keyof RefreshQueue, body: () => T): Promise<T> => {
     try {
-      for (const m of Array.isArray(method) ? method : [method]) fail(m);
+      fail(method);
       return Promise.resolve(body());
     } catch (error) {
       return Promise.reject(error);
     }
   };
 
-  // The claim and the finish, shared by claimBatch, finishBatch and finishAndClaim.
-  const claim = (
-    worker: string,
-    { batchSize, leaseSeconds }: ClaimOptions,
-    combined: boolean,
-  ): ClaimedItem[] => {
-    const now = clock.now();
-    // The reaper: an expired lease on the last allowed attempt fails the item.
-    for (const i of items.values()) {
-      if (
-        i.status === "processing" && i.lease_until !== null && i.lease_until < now &&
-        i.attempt >= maxAttempts
-      ) {
-        i.status = "failed";
-        i.lease_until = null;
-        i.last_error = `lease expired after attempt ${i.attempt} of ${maxAttempts}`;
-      }
-    }
-    const ready = [...items.values()]
-      .filter((i) =>
-        (i.status === "pending" && i.run_at <= now) ||
-        (i.status === "processing" && i.lease_until !== null && i.lease_until < now)
-      )
-      .sort((a, b) => a.priority - b.priority || a.queue_id - b.queue_id)
-      .slice(0, batchSize);
-    for (const item of ready) {
-      item.status = "processing";
-      item.attempt++;
-      item.locked_by = worker;
-      item.lease_until = now + leaseSeconds * 1000;
-    }
-    claimCalls.push({ worker, batchSize, leaseSeconds, got: ready.length, combined });
-    return ready.map(({ queue_id, work_id, tmdb_id, attempt }) => ({
-      queue_id,
-      work_id,
-      tmdb_id,
-      attempt,
-    }));
-  };
-  const finish = (
-    worker: string,
-    results: readonly RefreshItemResult[],
-    combined: boolean,
-  ): FinishBatchCounts => {
-    finishCalls.push({ worker, results: structuredClone([...results]), combined });
-    const counts: FinishBatchCounts = { completed: 0, retried: 0, failed: 0, lost_lease: 0 };
-    const now = clock.now();
-    for (const r of results) {
-      const item = items.get(r.queue_id);
-      if (
-        !item || item.status !== "processing" || item.locked_by !== worker ||
-        item.attempt !== r.attempt || item.lease_until === null || item.lease_until <= now
-      ) {
-        counts.lost_lease++;
-        continue;
-      }
-      item.locked_by = null;
-      item.lease_until = null;
-      if (r.ok) {
-        item.status = "completed";
-        item.result = r.result ?? "refreshed";
-        item.completions++;
-        counts.completed++;
-      } else if (r.retryable !== false && item.attempt < maxAttempts) {
-        item.status = "pending";
-        item.run_at = now + retryDelayMs;
-        item.last_error = r.error ?? null;
-        counts.retried++;
-      } else {
-        item.status = "failed";
-        item.last_error = r.error ?? null;
-        counts.failed++;
-      }
-    }
-    return counts;
-  };
-
   return {
     items,
     works,
     syncStates,
-    claimCalls,
-    finishCalls,
-    finishAndClaimCalls,
     calls,
     addWork(work) {
       const stored: MemoryWork = { ...work, work_id: work.work_id ?? nextWorkId++ };
@@ -524,29 +407,6 @@ export function createMemoryRefreshQueue(
         i.work_id === work.work_id && (i.status === "pending" || i.status === "processing")
       );
       return existing?.queue_id ?? put(work, priority);
-    },
-    claimBatch(worker, options) {
-      return wrap("claimBatch", () => claim(worker, options, false));
-    },
-    finishBatch(worker, results) {
-      return wrap("finishBatch", () => finish(worker, results, false));
-    },
-    finishAndClaim(worker, results, options) {
-      return wrap(["finishAndClaim", "finishBatch", "claimBatch"], () => {
-        // As in SQL: an empty result list finishes nothing; batchSize 0 claims nothing.
-        const finished = results.length > 0
-          ? finish(worker, results, true)
-          : { completed: 0, retried: 0, failed: 0, lost_lease: 0 };
-        const claimed = options.batchSize > 0 ? claim(worker, options, true) : [];
-        finishAndClaimCalls.push({
-          worker,
-          results: structuredClone([...results]),
-          batchSize: options.batchSize,
-          leaseSeconds: options.leaseSeconds,
-          got: claimed.length,
-        });
-        return { finished, claimed };
-      });
     },
     stats() {
       return wrap("stats", () => {

@@ -21,7 +21,11 @@ import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./
 import { createSql } from "./db.ts";
 import { createPostgresIngestionRunStore, type IngestionRunStore } from "./ingestion_runs.ts";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
-import { createPostgresRefreshQueue, type RefreshQueue } from "./refresh_queue.ts";
+import {
+  createPostgresRefreshQueue,
+  type RefreshQueue,
+  type WorkerQueue,
+} from "./refresh_queue.ts";
 import { createTmdbClient, type TmdbClient } from "./tmdb_client.ts";
 import type postgres from "postgres";
 
@@ -49,7 +53,7 @@ export interface Runtime {
   /** The ingestion-run log and freshness check over `sql` (scheduled-ingest). */
   runs: IngestionRunStore;
   /** The refresh queue and changes-feed state over `sql` (daily-refresh, refresh-worker). */
-  queue: RefreshQueue;
+  queue: RefreshQueue & WorkerQueue;
 }
 
 /** Options for {@link getRuntime} (tests only; production uses the defaults). */

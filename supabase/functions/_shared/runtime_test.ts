@@ -40,7 +40,7 @@ Deno.test("buildRuntime() wires keys, secrets and a TMDB client per run without 
   }
   assert.equal(runtime.config.tmdb.accessToken, TOKEN);
   const client = runtime.tmdbFor("run-1");
-  assert.equal(typeof client.movieDetails, "function");
+  assert.equal(typeof client.movieDetailsText, "function");
   await client.flushLogs(); // no rows: no database round trip
   await runtime.sql.end();
 });

@@ -1,15 +1,15 @@
 /**
  * The TMDB v3 client: every call goes through one process-wide rate limiter, is retried on
  * 429 / 5xx / network errors / timeouts with capped exponential backoff (or `Retry-After`),
- * is validated with zod, and leaves one {@link ApiLogRow} per HTTP attempt.
+ * is read under the payload policy (`tmdb_schemas.ts`), and leaves one {@link ApiLogRow} per
+ * HTTP attempt. Movie details come back as text: Postgres parses and checks them.
  *
  * Decisions:
- * - **Malformed or unexpected 200 bodies are not retried.** A 200 whose body is not JSON, or
- *   does not match the schema, fails at once with kind `invalid_response` naming the
- *   endpoint and what failed to parse (the zod paths). Such a body comes from TMDB changing
- *   a shape or from something between us and TMDB; retrying within one request does not fix
- *   either, and the job queue retries the work later anyway. (A body cut off mid-transfer
- *   fails while reading and counts as a retryable `network` error.)
+ * - **Malformed 200 bodies are not retried.** A list or change-feed page that is not JSON
+ *   fails at once with kind `invalid_response` (its fields never fail it: see the policy).
+ *   Such a body comes from something between us and TMDB; retrying within one request does
+ *   not fix it, and the job queue retries the work later anyway. (A body cut off
+ *   mid-transfer fails while reading and counts as a retryable `network` error.)
  * - The per-attempt timeout runs on the injected {@link Clock} rather than
  *   `AbortSignal.timeout` (which only follows real time), combined with the caller's signal
  *   through `AbortSignal.any`. With the system clock the two behave the same.
@@ -25,7 +25,7 @@
  * @module
  */
 
-import { z } from "zod";
+import type { z } from "zod";
 import { type ApiLogRow, type ApiLogSink, nullApiLogSink } from "./api_log.ts";
 import { backoffDelay, parseRetryAfter } from "./backoff.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -38,17 +38,12 @@ import {
 } from "./rate_limiter.ts";
 import {
   appendToResponse,
-  describeZodError,
+  CHANGES_PAGE_RULES,
   MOVIE_APPEND_PARTS,
-  type TmdbChangesPage,
-  tmdbChangesPageSchema,
-  type TmdbConfiguration,
-  tmdbConfigurationSchema,
+  MOVIE_PAGE_RULES,
+  readIdPage,
   tmdbErrorBodySchema,
-  type TmdbMovieDetails,
-  tmdbMovieDetailsSchema,
-  type TmdbMoviePage,
-  tmdbMoviePageSchema,
+  type TmdbIdPage,
 } from "./tmdb_schemas.ts";
 
 /** What went wrong with a TMDB call. */
@@ -127,22 +122,22 @@ export interface TmdbRequestOptions {
 /** The lists {@link TmdbClient.movieList} reads. */
 export type TmdbMovieList = "now_playing" | "popular" | "trending_day" | "trending_week";
 
-/** Typed, validated access to the TMDB endpoints this project uses. */
+/** Access to the TMDB endpoints this project uses. */
 export interface TmdbClient {
   /**
    * One request: `/movie/{id}?append_to_response=credits,videos,release_dates,external_ids,keywords`.
+   * Resolves with the 200 response's TEXT, unparsed: Postgres parses and checks it
+   * (`public.ingest_tmdb_responses`), which keeps that work off the function's CPU budget.
    * Throws {@link TmdbError} (kind `not_found` for a deleted or unknown id).
    */
-  movieDetails(tmdbId: number, opts?: TmdbRequestOptions): Promise<TmdbMovieDetails>;
+  movieDetailsText(tmdbId: number, opts?: TmdbRequestOptions): Promise<string>;
   /** A page (1–500) of `/movie/now_playing`, `/movie/popular` or `/trending/movie/{day|week}`. */
-  movieList(list: TmdbMovieList, page: number, opts?: TmdbRequestOptions): Promise<TmdbMoviePage>;
+  movieList(list: TmdbMovieList, page: number, opts?: TmdbRequestOptions): Promise<TmdbIdPage>;
   /** A page of `/movie/changes` for `startDate`..`endDate` (`YYYY-MM-DD`, at most 14 days). */
   movieChanges(
     q: { startDate: string; endDate: string; page: number },
     opts?: TmdbRequestOptions,
-  ): Promise<TmdbChangesPage>;
-  /** `/configuration` (image base URLs and sizes). */
-  configuration(opts?: TmdbRequestOptions): Promise<TmdbConfiguration>;
+  ): Promise<TmdbIdPage>;
   /** Writes pending API-log rows. Never rejects. */
   flushLogs(): Promise<void>;
 }
@@ -235,7 +230,8 @@ interface RequestSpec<T> {
   endpoint: string;
   /** Non-secret query params. */
   params: Record<string, string>;
-  schema: z.ZodType<T, z.ZodTypeDef, unknown>;
+  /** Turns a 200 body into the value; throwing makes the answer an `invalid_response`. */
+  read: (text: string) => T;
   tmdbId: number | null;
 }
 
@@ -295,6 +291,9 @@ function networkDetail(error: unknown, origin: string): string {
     .replace(/https?:\/\/[^\s)]+/g, "<url>");
   return `${text} (TMDB at ${origin})`;
 }
+
+/** The reason the per-attempt timer is cancelled with (a constant: no error object per call). */
+const ATTEMPT_DONE = Symbol("attempt done");
 
 const RETRYABLE: ReadonlySet<TmdbErrorKind> = new Set([
   "rate_limited",
@@ -425,12 +424,16 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
     const release = await limiter.acquire(signal);
     const startedAt = clock.now();
     const timer = new AbortController();
+    // One controller aborts the request, on the attempt's timeout or the caller's signal
+    // (linked by hand: AbortSignal.any costs more, and this runs once per movie).
     const timeout = new AbortController();
     clock.sleep(attemptTimeoutMs, timer.signal).then(
       () => timeout.abort(new DOMException("attempt timed out", "TimeoutError")),
       () => {}, // attempt finished first
     );
-    const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+    const onCallerAbort = () => timeout.abort(signal!.reason);
+    signal?.addEventListener("abort", onCallerAbort, { once: true });
+    const combined = timeout.signal;
     let status: number | null = null;
     let failure: Failure | null = null;
     let abortedByCaller = false;
@@ -469,9 +472,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
       }
 
       if (response.ok) {
-        let json: unknown;
         try {
-          json = JSON.parse(text);
+          return { ok: true, value: spec.read(text) };
         } catch (error) {
           const snippet = JSON.stringify(text.slice(0, 120));
           failure = invalidResponse(
@@ -482,17 +484,6 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
           );
           return { ok: false, failure };
         }
-        const parsed = spec.schema.safeParse(json);
-        if (!parsed.success) {
-          failure = invalidResponse(
-            status,
-            `HTTP ${status} body does not match the expected shape: ${
-              describeZodError(parsed.error)
-            }`,
-          );
-          return { ok: false, failure };
-        }
-        return { ok: true, value: parsed.data };
       }
 
       let body: z.infer<typeof tmdbErrorBodySchema> | null = null;
@@ -502,23 +493,27 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
       } catch {
         // Not JSON (e.g. an HTML 502 page from a proxy): keep the status only.
       }
-      const kind = kindForStatus(response.status, body?.status_code ?? null);
+      const statusCode = body?.status_code ?? null;
+      const kind = kindForStatus(response.status, statusCode);
       const retryAfterMs = kind === "rate_limited" || response.status === 503
         ? parseRetryAfter(response.headers.get("retry-after"), clock.now())
         : null;
       failure = {
         kind,
         httpStatus: status,
-        statusCode: body?.status_code ?? null,
+        statusCode,
         statusMessage: body?.status_message ?? null,
         retryable: RETRYABLE.has(kind),
         detail: `HTTP ${response.status}` +
-          (body ? ` status_code ${body.status_code} ${JSON.stringify(body.status_message)}` : ""),
+          (statusCode !== null
+            ? ` status_code ${statusCode} ${JSON.stringify(body?.status_message ?? null)}`
+            : ""),
         retryAfterMs,
       };
       return { ok: false, failure };
     } finally {
-      timer.abort();
+      signal?.removeEventListener("abort", onCallerAbort);
+      timer.abort(ATTEMPT_DONE);
       release();
       log(
         spec,
@@ -594,14 +589,19 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
     throw toError(last!, maxAttempts);
   };
 
+  const appendParts = appendToResponse(MOVIE_APPEND_PARTS);
+  const readText = (text: string) => text;
+  const readMoviePage = (text: string) => readIdPage(JSON.parse(text), MOVIE_PAGE_RULES);
+  const readChangesPage = (text: string) => readIdPage(JSON.parse(text), CHANGES_PAGE_RULES);
+
   return {
-    async movieDetails(tmdbId, opts) {
+    async movieDetailsText(tmdbId, opts) {
       checkInteger("tmdbId", tmdbId, 1);
       return await request({
         path: `/movie/${tmdbId}`,
         endpoint: "/movie/{id}",
-        params: { append_to_response: appendToResponse(MOVIE_APPEND_PARTS) },
-        schema: tmdbMovieDetailsSchema,
+        params: { append_to_response: appendParts },
+        read: readText,
         tmdbId,
       }, opts);
     },
@@ -619,7 +619,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
         path,
         endpoint: path,
         params: { page: String(page) },
-        schema: tmdbMoviePageSchema,
+        read: readMoviePage,
         tmdbId: null,
       }, opts);
     },
@@ -638,16 +638,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
         path: "/movie/changes",
         endpoint: "/movie/changes",
         params: { start_date: q.startDate, end_date: q.endDate, page: String(q.page) },
-        schema: tmdbChangesPageSchema,
-        tmdbId: null,
-      }, opts);
-    },
-    async configuration(opts) {
-      return await request({
-        path: "/configuration",
-        endpoint: "/configuration",
-        params: {},
-        schema: tmdbConfigurationSchema,
+        read: readChangesPage,
         tmdbId: null,
       }, opts);
     },

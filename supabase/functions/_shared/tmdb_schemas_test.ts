@@ -1,21 +1,14 @@
 import assert from "node:assert/strict";
 import {
   appendToResponse,
-  describeZodError,
+  CHANGES_PAGE_RULES,
   MAX_APPEND_PARTS,
   MOVIE_APPEND_PARTS,
-  tmdbChangesPageSchema,
-  tmdbConfigurationSchema,
+  MOVIE_PAGE_RULES,
+  readIdPage,
   tmdbErrorBodySchema,
-  tmdbMovieDetailsSchema,
-  tmdbMoviePageSchema,
 } from "./tmdb_schemas.ts";
-import {
-  changesPageFixture,
-  configurationFixture,
-  movieDetailsFixture,
-  moviePageFixture,
-} from "./testing/tmdb_fixtures.ts";
+import { changesPageFixture, moviePageFixture } from "./testing/tmdb_fixtures.ts";
 
 Deno.test("MOVIE_APPEND_PARTS is the five parts, within TMDB's limit of 20", () => {
   assert.deepEqual(
@@ -36,110 +29,77 @@ Deno.test("appendToResponse() refuses more than 20 parts, duplicates and odd nam
   assert.throws(() => appendToResponse(["credits&api_key=x"]), /must match/);
 });
 
-Deno.test("movie details parse and keep fields the schema does not name", () => {
-  const body = movieDetailsFixture();
-  body.some_future_field = { nested: true };
-  (body.credits as { cast: Record<string, unknown>[] }).cast[0].new_cast_field = 1;
-  const movie = tmdbMovieDetailsSchema.parse(body);
-  assert.equal(movie.id, 550);
-  assert.equal(movie.credits.cast[0].name, "Edward Norton");
-  assert.equal(movie.credits.crew[0].job, "Director");
-  assert.equal(movie.videos.results[0].key, "O1nDozs-LxI");
-  assert.equal(movie.release_dates.results[0].release_dates[0].certification, "R");
-  assert.equal(movie.external_ids.wikidata_id, "Q190050");
-  assert.deepEqual(movie.keywords.keywords[0], { id: 825, name: "support group" });
-  assert.deepEqual(movie.some_future_field, { nested: true });
-  assert.equal(movie.credits.cast[0].new_cast_field, 1);
-  // The stored payload is the response as sent.
-  assert.deepEqual(movie, body);
+Deno.test("list pages: ids in order, paging, and no drift for a documented page", () => {
+  const page = readIdPage(moviePageFixture(2), MOVIE_PAGE_RULES);
+  assert.equal(page.page, 2);
+  assert.deepEqual(page.ids, (moviePageFixture(2).results as { id: number }[]).map((r) => r.id));
+  assert.equal(page.total_pages, (moviePageFixture(2) as { total_pages: number }).total_pages);
+  assert.deepEqual(page.drift, {});
 });
 
-Deno.test("movie details accept null and empty values where TMDB sends them", () => {
-  const body = movieDetailsFixture();
-  Object.assign(body, {
-    poster_path: null,
-    backdrop_path: null,
-    imdb_id: null,
-    runtime: null,
-    homepage: null,
-    tagline: null,
-    release_date: "",
-    belongs_to_collection: { id: 10, name: "Collection", poster_path: null, backdrop_path: null },
+Deno.test("list pages: an item with missing or ill-typed fields keeps its id; the fields are counted", () => {
+  const body = moviePageFixture();
+  const items = body.results as Record<string, unknown>[];
+  delete items[0].adult;
+  items[0].popularity = "7.2";
+  items[1].title = null;
+  items[1].brand_new = true;
+  const page = readIdPage(body, MOVIE_PAGE_RULES);
+  assert.deepEqual(page.ids, items.map((r) => r.id));
+  assert.deepEqual(page.drift, {
+    "results[].adult": { missing: 1 },
+    "results[].popularity": { wrong_type: 1 },
+    "results[].title": { null: 1 },
+    "results[].brand_new": { unknown: 1 },
   });
-  const movie = tmdbMovieDetailsSchema.parse(body);
-  assert.equal(movie.poster_path, null);
-  assert.equal(movie.release_date, "");
-  assert.equal(movie.belongs_to_collection?.name, "Collection");
-  assert.equal(tmdbMovieDetailsSchema.parse({ ...body, homepage: "" }).homepage, "");
 });
 
-Deno.test("movie details reject a missing appended part and a wrong type, naming the path", () => {
-  const missing = movieDetailsFixture();
-  delete missing.keywords;
-  const r1 = tmdbMovieDetailsSchema.safeParse(missing);
-  assert.equal(r1.success, false);
-  assert.match(describeZodError(r1.error!), /^keywords: Required/);
-
-  const wrong = movieDetailsFixture();
-  (wrong.credits as { cast: Record<string, unknown>[] }).cast[1].name = null;
-  wrong.title = 42;
-  const r2 = tmdbMovieDetailsSchema.safeParse(wrong);
-  assert.equal(r2.success, false);
-  const text = describeZodError(r2.error!);
-  assert.match(text, /title: Expected string, received number/);
-  assert.match(text, /credits\.cast\[1\]\.name: Expected string, received null/);
+Deno.test("list pages: an item without a usable id is dropped and counted, the page is kept", () => {
+  const body = moviePageFixture();
+  const items = body.results as Record<string, unknown>[];
+  const ids = items.map((r) => r.id);
+  delete items[0].id;
+  items[1].id = "550";
+  const zero = { ...(moviePageFixture().results as Record<string, unknown>[])[0], id: 0 };
+  items.push("not an item" as unknown as Record<string, unknown>, zero);
+  const page = readIdPage(body, MOVIE_PAGE_RULES);
+  assert.deepEqual(page.ids, []);
+  assert.equal(ids.length, 2);
+  assert.deepEqual(page.drift, {
+    "results[]": { wrong_type: 1 },
+    "results[].id": { missing: 1, wrong_type: 1, out_of_range: 1 },
+  });
 });
 
-Deno.test("describeZodError() lists at most `max` issues and counts the rest", () => {
-  const r = tmdbMoviePageSchema.safeParse({ results: [{}, {}] });
-  assert.equal(r.success, false);
-  const text = describeZodError(r.error!, 2);
-  assert.equal(text.split("; ").length, 3);
-  assert.match(text, /and \d+ more issue\(s\)$/);
-  assert.match(describeZodError(tmdbMoviePageSchema.safeParse(null).error!), /^\(root\): /);
-});
-
-Deno.test("list pages parse with and without `dates`, and with a missing release_date", () => {
-  const nowPlaying = tmdbMoviePageSchema.parse(moviePageFixture(2));
-  assert.equal(nowPlaying.page, 2);
-  assert.equal(nowPlaying.dates?.minimum, "2026-09-23");
-  assert.equal(nowPlaying.results[1].release_date, "");
-  const popular = moviePageFixture();
-  delete popular.dates;
-  const items = popular.results as Record<string, unknown>[];
-  delete items[0].release_date;
-  items[1].media_type = "movie";
-  const parsed = tmdbMoviePageSchema.parse(popular);
-  assert.equal(parsed.dates, undefined);
-  assert.equal(parsed.results[0].release_date, undefined);
-  assert.equal(parsed.results[1].media_type, "movie");
-});
-
-Deno.test("changes pages parse adult as boolean or null (missing → null)", () => {
-  const page = tmdbChangesPageSchema.parse(changesPageFixture());
-  assert.deepEqual(page.results.map((r) => [r.id, r.adult]), [
-    [550, false],
-    [1190012, null],
-    [1190013, null],
-  ]);
-  assert.equal(
-    tmdbChangesPageSchema.safeParse({ ...changesPageFixture(), results: [{ id: "550" }] }).success,
-    false,
+Deno.test("list pages: a broken envelope degrades to page 1 of 1 with no ids", () => {
+  const page = readIdPage({ results: "nope", total_pages: null }, MOVIE_PAGE_RULES);
+  assert.deepEqual(
+    { page: page.page, ids: page.ids, total_pages: page.total_pages },
+    { page: 1, ids: [], total_pages: 1 },
   );
+  assert.deepEqual(page.drift, {
+    page: { missing: 1 },
+    results: { wrong_type: 1 },
+    total_pages: { null: 1 },
+    total_results: { missing: 1 },
+  });
+  assert.deepEqual(readIdPage(null, MOVIE_PAGE_RULES).ids, []);
 });
 
-Deno.test("configuration and TMDB error bodies parse", () => {
-  const config = tmdbConfigurationSchema.parse(configurationFixture());
-  assert.equal(config.images.secure_base_url, "https://image.tmdb.org/t/p/");
+Deno.test("changes pages: ids kept, adult may be a boolean or null (documented)", () => {
+  const page = readIdPage(changesPageFixture(), CHANGES_PAGE_RULES);
+  assert.deepEqual(page.ids, [550, 1190012, 1190013]);
+  // The fixture's third item has no adult key: counted, the id kept.
+  assert.deepEqual(page.drift, { "results[].adult": { missing: 1 } });
+});
+
+Deno.test("TMDB error bodies parse; every field is optional", () => {
   const err = tmdbErrorBodySchema.parse({
     success: false,
     status_code: 34,
     status_message: "The resource you requested could not be found.",
   });
   assert.equal(err.status_code, 34);
-  assert.equal(
-    tmdbErrorBodySchema.parse({ status_code: 25, status_message: "x" }).success,
-    undefined,
-  );
-  assert.equal(tmdbErrorBodySchema.safeParse({ status_message: "x" }).success, false);
+  assert.deepEqual(tmdbErrorBodySchema.parse({ status_message: "x" }).status_code, undefined);
+  assert.equal(tmdbErrorBodySchema.parse({ status_code: "25" }).status_code, undefined);
 });

@@ -48,6 +48,8 @@ import {
 import { jsonResponse } from "../_shared/http.ts";
 import { type Logger, redactString } from "../_shared/logger.ts";
 import { type QueueStats, type RefreshQueue } from "../_shared/refresh_queue.ts";
+import type { CatalogStore } from "../_shared/catalog_store.ts";
+import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb_policy.ts";
 import { type TmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
 import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
 
@@ -175,6 +177,11 @@ export interface DailyRefreshSummary {
   enqueued: number;
   /** `refresh_queue_stats()` after enqueueing. */
   queue: QueueStats;
+  /**
+   * What the payload policy defaulted or dropped in the change feed's pages, by field path
+   * under `changes:` (docs/schema.md). Also in `tmdb_payload_drift`.
+   */
+  drift: Drift;
   /** Wall time of the run. */
   duration_ms: number;
 }
@@ -185,6 +192,8 @@ export interface HandlerDeps extends BaseHandlerDeps {
   tmdbFor(runId: string): Pick<TmdbClient, "movieChanges" | "flushLogs">;
   /** The refresh queue and the feed state. */
   queue: RefreshQueue;
+  /** Where the feed's drift is recorded. */
+  store: Pick<CatalogStore, "recordDrift">;
   /** Time budget, see {@link DEFAULT_BUDGET}. */
   budget?: { changesMs: number; hardMs: number };
 }
@@ -200,6 +209,7 @@ interface FeedResult {
   watermark: number | null;
   error: string | null;
   unauthorized: TmdbError | null;
+  drift: Drift;
 }
 
 async function readChanges(
@@ -221,6 +231,7 @@ async function readChanges(
     watermark: null,
     error: null,
     unauthorized: null,
+    drift: {},
   };
   walk: for (const window of windows) {
     let lastPage = 1;
@@ -247,7 +258,8 @@ async function readChanges(
         break walk;
       }
       out.pages++;
-      for (const item of result.results) ids.add(item.id);
+      mergeDrift(out.drift, result.drift);
+      for (const id of result.ids) ids.add(id);
       if (page === 1) {
         lastPage = Math.min(result.total_pages, MAX_CHANGES_PAGE);
         if (result.total_pages > MAX_CHANGES_PAGE) {
@@ -308,6 +320,8 @@ async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): P
     await tmdb.flushLogs();
   }
   const error = feed.error === null ? null : redactString(feed.error, secrets);
+  const drift = prefixDrift(feed.drift, "changes:");
+  await deps.store.recordDrift({ runId, functionName: FUNCTION_NAME }, drift);
 
   let enqueuedChanged = 0;
   let enqueuedStale = 0;
@@ -357,6 +371,7 @@ async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): P
     enqueued_stale: enqueuedStale,
     enqueued: enqueuedChanged + enqueuedStale,
     queue: stats,
+    drift,
     duration_ms: Math.max(0, Math.round(clock.now() - start)),
   };
   if (feed.unauthorized !== null) {

@@ -7,7 +7,11 @@ import {
   type MemoryRefreshQueue,
 } from "../_shared/refresh_queue.ts";
 import { type TmdbClient, TmdbError, type TmdbErrorKind } from "../_shared/tmdb_client.ts";
-import type { TmdbChangesPage } from "../_shared/tmdb_schemas.ts";
+import type { TmdbIdPage } from "../_shared/tmdb_schemas.ts";
+import {
+  createRecordingCatalogStore,
+  type RecordingCatalogStore,
+} from "../_shared/testing/recording_catalog.ts";
 import {
   type Json,
   memoryLogger,
@@ -80,11 +84,11 @@ function fakeTmdb(options: {
       }
       const pages = options.pages?.(q.startDate, q.endDate) ?? [[]];
       const ids = pages[q.page - 1] ?? [];
-      const page: TmdbChangesPage = {
-        results: ids.map((id) => ({ id, adult: false })),
+      const page: TmdbIdPage = {
+        ids,
         page: q.page,
         total_pages: pages.length,
-        total_results: pages.flat().length,
+        drift: q.page === 1 ? { "results[].adult": { null: 1 } } : {},
       };
       return Promise.resolve(page);
     },
@@ -100,6 +104,7 @@ interface Setup {
   handler: (req: Request) => Promise<Response>;
   tmdb: FakeTmdb;
   queue: MemoryRefreshQueue;
+  store: RecordingCatalogStore;
   logger: MemoryLogger;
 }
 
@@ -119,17 +124,19 @@ function setup(
     });
   }
   const logger = memoryLogger("daily-refresh");
+  const store = createRecordingCatalogStore();
   const handler = createHandler({
     allowedKeys: [SERVICE_KEY],
     tmdbFor: () => tmdb,
     queue,
+    store,
     logger,
     clock,
     newRunId: () => RUN_ID,
     secrets: TEST_SECRETS,
     ...options.deps,
   });
-  return { handler, tmdb, queue, logger };
+  return { handler, tmdb, queue, store, logger };
 }
 
 const post = postTo("daily-refresh");
@@ -305,6 +312,11 @@ Deno.test("daily-refresh walks windows of at most 14 days and every page of each
   assert.equal(body.changes.complete, true);
   assert.equal(body.changes.watermark_advanced, true);
   assert.equal(s.queue.syncStates.get(CHANGES_SYNC_KEY)!.changes_watermark!.getTime(), NOW);
+  // Each window's first page reported one null adult: summed, namespaced, recorded once.
+  assert.deepEqual(body.drift, { "changes:results[].adult": { null: 3 } });
+  assert.deepEqual(s.store.recordedDrift, [
+    { runId: RUN_ID, functionName: "daily-refresh", drift: body.drift },
+  ]);
 });
 
 Deno.test("daily-refresh moves the watermark to the last complete window when a later page fails", async () => {

@@ -10,7 +10,7 @@
  *
  * 200 response (also when some movies failed: each failure is listed):
  * `{ run_id, requested, ingested, inserted, updated, unchanged, not_found: number[],
- *    failed: {tmdb_id, kind, message}[], skipped: number[], duration_ms }`
+ *    failed: {tmdb_id, kind, message}[], skipped: number[], drift, duration_ms }`
  * where `ingested = inserted + updated` and `skipped` lists ids not started because the
  * time budget ran out. Errors: `{ error, message, request_id, details? }` with 400 / 401 /
  * 405 / 413 / 415 / 500 (`misconfigured`, `internal_error`).
@@ -33,6 +33,7 @@ import { jsonResponse } from "../_shared/http.ts";
 import { ingestMovies } from "../_shared/ingest.ts";
 import { redactString } from "../_shared/logger.ts";
 import type { TmdbClient } from "../_shared/tmdb_client.ts";
+import type { Drift } from "../_shared/tmdb_policy.ts";
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "ingest-movie";
@@ -96,6 +97,8 @@ export interface IngestMovieResponse {
   failed: { tmdb_id: number; kind: string; message: string }[];
   /** Ids not started because the time budget ran out. */
   skipped: number[];
+  /** What the payload policy defaulted, by field path and kind (docs/schema.md). */
+  drift: Drift;
   /** Wall time of the ingest. */
   duration_ms: number;
 }
@@ -103,10 +106,10 @@ export interface IngestMovieResponse {
 /** What the handler needs (the real ones come from `_shared/runtime.ts`). */
 export interface HandlerDeps extends BaseHandlerDeps {
   /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
-  tmdbFor(runId: string): Pick<TmdbClient, "movieDetails" | "flushLogs">;
+  tmdbFor(runId: string): Pick<TmdbClient, "movieDetailsText" | "flushLogs">;
   /** Where movies are written. */
   store: CatalogStore;
-  /** Movies ingested at once. Default 8. */
+  /** Movies fetched at once. Default 8. */
   concurrency?: number;
   /** Time budget, see {@link DEFAULT_BUDGET}. */
   budget?: { startMs: number; hardMs: number };
@@ -145,6 +148,7 @@ async function ingest(context: HandleContext<HandlerDeps, IngestMovieBody>): Pro
       tmdb,
       store: deps.store,
       logger,
+      run: { runId, functionName: FUNCTION_NAME },
       clock,
       concurrency: deps.concurrency,
       deadline: start + budget.startMs,
@@ -166,6 +170,7 @@ async function ingest(context: HandleContext<HandlerDeps, IngestMovieBody>): Pro
     // body leaves the process without passing through the logger.
     failed: summary.failed.map((f) => ({ ...f, message: redactString(f.message, secrets) })),
     skipped: summary.skipped,
+    drift: summary.drift,
     duration_ms: summary.duration_ms,
   };
   logger.info("ingest_movie_request", { status: 200, ...response });

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { memoryApiLogSink } from "../_shared/api_log.ts";
-import { createMemoryCatalogStore, type MemoryCatalogStore } from "../_shared/catalog_store.ts";
 import { FakeClock } from "../_shared/clock.ts";
 import { ConfigError } from "../_shared/config.ts";
 import { createMemoryLogger, type MemoryLogger } from "../_shared/logger.ts";
 import { createTmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
-import { type TmdbMovieDetails, tmdbMovieDetailsSchema } from "../_shared/tmdb_schemas.ts";
+import {
+  createRecordingCatalogStore,
+  type RecordingCatalogStore,
+} from "../_shared/testing/recording_catalog.ts";
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import { createHandler, type HandlerDeps } from "./handler.ts";
 
@@ -15,8 +17,8 @@ const ANON_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.anon-signature";
 const TMDB_TOKEN = "tmdb-read-access-token-handler-test-XYZ";
 const SECRETS = [SERVICE_KEY, SECRET_KEY, TMDB_TOKEN];
 
-function movie(id: number): TmdbMovieDetails {
-  return tmdbMovieDetailsSchema.parse(movieDetailsFixture(id));
+function movie(id: number): string {
+  return JSON.stringify(movieDetailsFixture(id));
 }
 
 function notFound(id: number) {
@@ -35,7 +37,7 @@ function notFound(id: number) {
 interface Harness {
   handler: (req: Request) => Promise<Response>;
   logger: MemoryLogger;
-  store: MemoryCatalogStore;
+  store: RecordingCatalogStore;
   tmdbCalls: number[];
   runIds: string[];
   flushes: () => number;
@@ -47,7 +49,16 @@ interface Harness {
  */
 function harness(overrides: Partial<HandlerDeps> = {}): Harness {
   const logger = createMemoryLogger({ fn: "ingest-movie", secrets: SECRETS });
-  const store = createMemoryCatalogStore();
+  // Stores each movie the first time as inserted, then as unchanged; reports drift.
+  const seen = new Set<number>();
+  const store = createRecordingCatalogStore({
+    outcome: (a) => {
+      const again = seen.has(a.tmdb_id);
+      seen.add(a.tmdb_id);
+      return a.status === 200 && again ? { outcome: "unchanged" } : undefined;
+    },
+    drift: () => ({ "release_dates.results[].release_dates[].note": { missing: 1 } }),
+  });
   const tmdbCalls: number[] = [];
   const runIds: string[] = [];
   let flushes = 0;
@@ -62,7 +73,7 @@ function harness(overrides: Partial<HandlerDeps> = {}): Harness {
     tmdbFor(runId) {
       runIds.push(runId);
       return {
-        movieDetails(id: number) {
+        movieDetailsText(id: number) {
           tmdbCalls.push(id);
           if (id === 550 || id === 680) return Promise.resolve(movie(id));
           if (id === 500) {
@@ -272,10 +283,17 @@ Deno.test("ingest-movie ingests the movies and answers the summary", async () =>
       message: "TMDB GET /movie/500 failed: server_error: HTTP 503",
     }],
     skipped: [],
+    drift: { "release_dates.results[].release_dates[].note": { missing: 1 } },
   });
   assert.deepEqual(h.runIds, ["run-1"]);
   assert.equal(h.flushes(), 1, "API logs were flushed before answering");
-  assert.deepEqual([...h.store.movies.keys()].sort(), [550, 680]);
+  assert.deepEqual(h.store.calls.map((c) => c.context), [
+    { runId: "run-1", functionName: "ingest-movie", refreshedAt: new Date(Date.UTC(2026, 5, 1)) },
+  ]);
+  assert.deepEqual(
+    h.store.answers.map((a) => [a.tmdb_id, a.status]).sort(),
+    [[404, 404], [550, 200], [680, 200]],
+  );
 
   const summaryLines = h.logger.entries.filter((e) => e.event === "ingest_movie_request");
   assert.equal(summaryLines.length, 1);
@@ -343,15 +361,13 @@ Deno.test("ingest-movie never echoes the TMDB token or service key, even when TM
     );
   };
   const logger = createMemoryLogger({ fn: "ingest-movie", secrets: SECRETS });
-  const store = createMemoryCatalogStore({ failFor: [] });
-  const failingStore = {
-    ingestMovie: store.ingestMovie,
-    markNotFound: () => Promise.reject(new Error(`db auth failed for ${SERVICE_KEY}`)),
-  };
+  const store = createRecordingCatalogStore({
+    failCall: () => new Error(`db auth failed for ${SERVICE_KEY}`),
+  });
   const h: Harness = {
     handler: createHandler({
       allowedKeys: [SERVICE_KEY],
-      store: failingStore,
+      store,
       logger,
       clock,
       secrets: SECRETS,
@@ -375,8 +391,15 @@ Deno.test("ingest-movie never echoes the TMDB token or service key, even when TM
   };
   const res = await call(h, post('{"tmdb_ids":[550, 551]}'));
   assert.equal(res.status, 200);
-  assert.equal(res.body.inserted, 1);
-  assert.deepEqual(res.body.failed.map((f: { kind: string }) => f.kind), ["unauthorized"]);
+  assert.equal(res.body.inserted, 0);
+  assert.deepEqual(res.body.failed.map((f: { kind: string }) => f.kind), [
+    "database",
+    "unauthorized",
+  ]);
+  assert.equal(
+    res.body.failed[0].message,
+    "storing movie 550 failed: Error: db auth failed for [REDACTED]",
+  );
   assert.equal(sink.flushes, 1);
   // The client only knows its own token; it must keep it out of the rows it writes.
   assert.equal(sink.rows.length, 2);

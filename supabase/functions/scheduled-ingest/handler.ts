@@ -17,8 +17,9 @@
  * each page, classify its new ids in one SQL call and keep the `new` and `due` ones (the
  * `fresh` ones are counted as `skipped_fresh`); stop once `limit` candidates are found,
  * every list is exhausted (past `total_pages`, or page 500, TMDB's cap) or the time budget
- * for walking runs out; ingest the candidates (`ingestMovies`: one TMDB request and one SQL
- * call per movie); finish the run row with the counts; flush the API log rows.
+ * for walking runs out; ingest the candidates (`ingestMovies`: one TMDB request per movie,
+ * the answers stored ten per SQL call); record the list pages' drift; finish the run row
+ * with the counts and the drift; flush the API log rows.
  *
  * 200: the {@link ScheduledIngestSummary} (status `succeeded`, or `partial` when some movie
  * or list page failed or the budget cut the ingest short). 502: the summary plus
@@ -46,6 +47,7 @@ import { HttpError, jsonResponse } from "../_shared/http.ts";
 import { DEFAULT_INGEST_CONCURRENCY, ingestMovies, type IngestSummary } from "../_shared/ingest.ts";
 import type { IngestionRunStatus, IngestionRunStore } from "../_shared/ingestion_runs.ts";
 import { redactString } from "../_shared/logger.ts";
+import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb_policy.ts";
 import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb_client.ts";
 import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
 
@@ -154,6 +156,11 @@ export interface ScheduledIngestSummary {
   list_errors: ListError[];
   /** Why walking the lists stopped. */
   stopped_because: StoppedBecause;
+  /**
+   * What the payload policy defaulted, by field path and kind: list pages under `list:`,
+   * movie payloads unprefixed (docs/schema.md). Also in `tmdb_payload_drift`.
+   */
+  drift: Drift;
   /** How the run ended (as on the run row). */
   status: IngestionRunStatus;
   /** Wall time of the run. */
@@ -163,12 +170,12 @@ export interface ScheduledIngestSummary {
 /** What the handler needs (the real ones come from `_shared/runtime.ts`). */
 export interface HandlerDeps extends BaseHandlerDeps {
   /** A TMDB client for one run; its `flushLogs()` is awaited before answering. */
-  tmdbFor(runId: string): Pick<TmdbClient, "movieList" | "movieDetails" | "flushLogs">;
+  tmdbFor(runId: string): Pick<TmdbClient, "movieList" | "movieDetailsText" | "flushLogs">;
   /** Where movies are written. */
   store: CatalogStore;
   /** The run log and freshness check. */
   runs: IngestionRunStore;
-  /** Movies ingested at once; keep it ≤ the TMDB limiter's connections. Default 8. */
+  /** Movies fetched at once; keep it ≤ the TMDB limiter's connections. Default 8. */
   concurrency?: number;
   /** Time budget, see {@link DEFAULT_BUDGET}. */
   budget?: { pagesMs: number; startMs: number; hardMs: number };
@@ -199,6 +206,8 @@ interface Collected {
   listErrors: ListError[];
   stoppedBecause: StoppedBecause;
   unauthorized: TmdbError | null;
+  /** Drift of the list pages read (unprefixed). */
+  drift: Drift;
 }
 
 /** Walks the source's lists round-robin until `limit` candidates, exhaustion or the budget. */
@@ -224,6 +233,7 @@ async function collectCandidates(
     listErrors: [],
     stoppedBecause: "exhausted",
     unauthorized: null,
+    drift: {},
   };
   for (;;) {
     const open = walks.filter((w) => !w.done);
@@ -254,14 +264,15 @@ async function collectCandidates(
         continue;
       }
       out.pagesFetched++;
+      mergeDrift(out.drift, result.drift);
       walk.next = page + 1;
       if (walk.next > Math.min(result.total_pages, MAX_LIST_PAGE)) walk.done = true;
 
       const fresh: number[] = [];
-      for (const item of result.results) {
-        if (seen.has(item.id)) continue;
-        seen.add(item.id);
-        fresh.push(item.id);
+      for (const id of result.ids) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        fresh.push(id);
       }
       out.found += fresh.length;
       if (fresh.length === 0) continue;
@@ -356,10 +367,10 @@ async function scheduledIngest(
     if (unauthorized === null && collected.candidates.length > 0) {
       // Stop the whole ingest at the first 401: every other call would fail the same way.
       const abort = new AbortController();
-      const guarded: Pick<TmdbClient, "movieDetails"> = {
-        async movieDetails(id, opts) {
+      const guarded: Pick<TmdbClient, "movieDetailsText"> = {
+        async movieDetailsText(id, opts) {
           try {
-            return await tmdb.movieDetails(id, opts);
+            return await tmdb.movieDetailsText(id, opts);
           } catch (error) {
             if (error instanceof TmdbError && error.kind === "unauthorized") {
               unauthorized ??= error;
@@ -373,6 +384,7 @@ async function scheduledIngest(
         tmdb: guarded,
         store: deps.store,
         logger,
+        run: { runId, functionName: FUNCTION_NAME },
         clock,
         concurrency: deps.concurrency,
         deadline: start + budget.startMs,
@@ -384,6 +396,14 @@ async function scheduledIngest(
     unexpected = error;
   } finally {
     await tmdb.flushLogs();
+  }
+  const listDrift = prefixDrift(collected?.drift ?? {}, "list:");
+  if (unexpected === undefined) {
+    try {
+      await deps.store.recordDrift({ runId, functionName: FUNCTION_NAME }, listDrift);
+    } catch (error) {
+      unexpected = error;
+    }
   }
 
   const noPages = collected !== undefined && collected.pagesFetched === 0 &&
@@ -416,6 +436,7 @@ async function scheduledIngest(
     stopped_because: unauthorized !== null
       ? "tmdb_unauthorized"
       : collected?.stoppedBecause ?? "exhausted",
+    drift: mergeDrift(listDrift, ingest?.drift ?? {}),
     status: "succeeded",
     duration_ms: 0,
   };
@@ -468,6 +489,7 @@ async function scheduledIngest(
         skipped: summary.skipped,
         list_errors: summary.list_errors,
         stopped_because: summary.stopped_because,
+        drift: summary.drift,
         duration_ms: summary.duration_ms,
       },
     });

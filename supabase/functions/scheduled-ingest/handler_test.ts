@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createMemoryCatalogStore, type MemoryCatalogStore } from "../_shared/catalog_store.ts";
 import { type Clock, FakeClock } from "../_shared/clock.ts";
 import {
   createMemoryIngestionRunStore,
@@ -13,11 +12,11 @@ import {
   type TmdbErrorKind,
   type TmdbMovieList,
 } from "../_shared/tmdb_client.ts";
+import type { TmdbIdPage } from "../_shared/tmdb_schemas.ts";
 import {
-  type TmdbMovieDetails,
-  tmdbMovieDetailsSchema,
-  type TmdbMoviePage,
-} from "../_shared/tmdb_schemas.ts";
+  createRecordingCatalogStore,
+  type RecordingCatalogStore,
+} from "../_shared/testing/recording_catalog.ts";
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import {
   type Json,
@@ -50,6 +49,8 @@ interface ListSpec {
   totalPages?: number;
   /** Make page n fail with this error kind. */
   failPage?: (n: number) => TmdbErrorKind | null;
+  /** Drift the client reports for every page of the list. */
+  drift?: TmdbIdPage["drift"];
 }
 
 function tmdbError(kind: TmdbErrorKind, endpoint: string, extra: Partial<TmdbError> = {}) {
@@ -73,7 +74,7 @@ function tmdbError(kind: TmdbErrorKind, endpoint: string, extra: Partial<TmdbErr
   });
 }
 
-interface FakeTmdb extends Pick<TmdbClient, "movieList" | "movieDetails" | "flushLogs"> {
+interface FakeTmdb extends Pick<TmdbClient, "movieList" | "movieDetailsText" | "flushLogs"> {
   listCalls: { list: TmdbMovieList; page: number }[];
   detailCalls: number[];
   flushes: number;
@@ -82,7 +83,7 @@ interface FakeTmdb extends Pick<TmdbClient, "movieList" | "movieDetails" | "flus
 function fakeTmdb(
   lists: Partial<Record<TmdbMovieList, ListSpec>>,
   options: {
-    details?: (id: number) => TmdbMovieDetails | TmdbError;
+    details?: (id: number) => string | TmdbError;
     onListCall?: () => void;
   } = {},
 ): FakeTmdb {
@@ -98,15 +99,15 @@ function fakeTmdb(
       const kind = spec.failPage?.(page) ?? null;
       if (kind !== null) return Promise.reject(tmdbError(kind, `/movie/${list}`));
       const ids = spec.page?.(page) ?? spec.pages?.[page - 1] ?? [];
-      const result: TmdbMoviePage = {
+      const result: TmdbIdPage = {
         page,
-        results: ids.map((id) => ({ id, title: `Movie ${id}`, adult: false, popularity: 1 })),
+        ids,
         total_pages: spec.totalPages ?? spec.pages?.length ?? 1,
-        total_results: 0,
+        drift: structuredClone(spec.drift ?? {}),
       };
       return Promise.resolve(result);
     },
-    movieDetails(id) {
+    movieDetailsText(id) {
       fake.detailCalls.push(id);
       const out = options.details?.(id) ?? details(id);
       return out instanceof TmdbError ? Promise.reject(out) : Promise.resolve(out);
@@ -119,15 +120,27 @@ function fakeTmdb(
   return fake;
 }
 
-function details(id: number, overrides: Record<string, unknown> = {}): TmdbMovieDetails {
-  return tmdbMovieDetailsSchema.parse({ ...movieDetailsFixture(id), ...overrides });
+function details(id: number): string {
+  return JSON.stringify(movieDetailsFixture(id));
+}
+
+/** A store answering `unchanged` for `unchanged` ids and `updated` for `updated` ones. */
+function storeWith(outcomes: { unchanged?: number[]; updated?: number[] } = {}) {
+  return createRecordingCatalogStore({
+    outcome: (a) =>
+      outcomes.unchanged?.includes(a.tmdb_id)
+        ? { outcome: "unchanged" }
+        : outcomes.updated?.includes(a.tmdb_id)
+        ? { outcome: "updated" }
+        : undefined,
+  });
 }
 
 interface Setup {
   handler: (req: Request) => Promise<Response>;
   tmdb: FakeTmdb;
   runs: MemoryIngestionRunStore;
-  store: MemoryCatalogStore;
+  store: RecordingCatalogStore;
   logger: MemoryLogger;
 }
 
@@ -137,11 +150,11 @@ function setup(
     states?: [number, FreshnessState][];
     clock?: Clock;
     deps?: Partial<HandlerDeps>;
-    store?: MemoryCatalogStore;
+    store?: RecordingCatalogStore;
   } = {},
 ): Setup {
   const runs = createMemoryIngestionRunStore({ states: options.states });
-  const store = options.store ?? createMemoryCatalogStore();
+  const store = options.store ?? storeWith();
   const logger = memoryLogger("scheduled-ingest");
   const handler = createHandler({
     allowedKeys: [SERVICE_KEY],
@@ -333,8 +346,7 @@ Deno.test("scheduled-ingest does not read the next list once the first fills the
 
 Deno.test("scheduled-ingest skips fresh ids, ingests new and due ones", async () => {
   const tmdb = fakeTmdb({ popular: { pages: [[1, 2, 3, 4], [5, 6]] } });
-  const store = createMemoryCatalogStore();
-  await store.ingestMovie(details(2, { title: "Old title" }));
+  const store = storeWith({ updated: [2] });
   const s = setup(tmdb, { states: [[1, "fresh"], [2, "due"], [4, "fresh"], [6, "fresh"]], store });
   const { body } = await call(s, { source: "popular", limit: 3 });
   assert.deepEqual(tmdb.detailCalls, [2, 3, 5]);
@@ -403,11 +415,12 @@ Deno.test("scheduled-ingest stops walking pages when the time budget for pages r
 // ---------------------------------------------------------------------------------------
 
 Deno.test("scheduled-ingest finishes the run row with exact counts and answers the summary", async () => {
-  const store = createMemoryCatalogStore();
-  await store.ingestMovie(details(2)); // unchanged when fetched again
-  await store.ingestMovie(details(3, { title: "Before" })); // updated
+  const store = storeWith({ unchanged: [2], updated: [3] });
   const tmdb = fakeTmdb(
-    { now_playing: { pages: [[1, 2, 3, 9]] }, trending_week: { pages: [[4, 5, 1, 8]] } },
+    {
+      now_playing: { pages: [[1, 2, 3, 9]], drift: { "results[].title": { null: 1 } } },
+      trending_week: { pages: [[4, 5, 1, 8]] },
+    },
     {
       details: (id) =>
         id === 4
@@ -448,10 +461,18 @@ Deno.test("scheduled-ingest finishes the run row with exact counts and answers t
       skipped_fresh: 2,
       list_errors: [],
       stopped_because: "exhausted",
+      drift: { "list:results[].title": { null: 1 } },
       status: "partial",
       duration_ms: 0,
     },
   );
+  assert.deepEqual(s.store.recordedDrift, [
+    {
+      runId: RUN_ID,
+      functionName: "scheduled-ingest",
+      drift: { "list:results[].title": { null: 1 } },
+    },
+  ]);
   assert.equal(summary.failed[0].kind, "server_error");
 
   const row = s.runs.runs.get(RUN_ID)!;
@@ -473,6 +494,7 @@ Deno.test("scheduled-ingest finishes the run row with exact counts and answers t
   assert.match(finished.error!, /1 of 5 movies failed/);
   assert.equal(finished.details.job_name, "scheduled_ingest_daily");
   assert.deepEqual(finished.details.not_found, [4]);
+  assert.deepEqual(finished.details.drift, { "list:results[].title": { null: 1 } });
   assert.equal(tmdb.flushes, 1);
 
   const runLines = s.logger.entries.filter((e) => e.event === "scheduled_ingest_run");

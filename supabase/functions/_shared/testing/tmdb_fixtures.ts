@@ -209,22 +209,6 @@ export function changesPageFixture(page = 1): Record<string, unknown> {
   };
 }
 
-/** `/configuration`. */
-export function configurationFixture(): Record<string, unknown> {
-  return {
-    images: {
-      base_url: "http://image.tmdb.org/t/p/",
-      secure_base_url: "https://image.tmdb.org/t/p/",
-      backdrop_sizes: ["w300", "w780", "w1280", "original"],
-      logo_sizes: ["w45", "w92", "w154", "w185", "w300", "w500", "original"],
-      poster_sizes: ["w92", "w154", "w185", "w342", "w500", "w780", "original"],
-      profile_sizes: ["w45", "w185", "h632", "original"],
-      still_sizes: ["w92", "w185", "w300", "original"],
-    },
-    change_keys: ["adult", "air_date", "also_known_as", "title", "videos"],
-  };
-}
-
 /** TMDB's error body for `status_code`. */
 export function tmdbErrorFixture(statusCode: number, statusMessage: string) {
   return { success: false, status_code: statusCode, status_message: statusMessage };

@@ -332,17 +332,18 @@ select is(public.jsonb_or_null('[1, 2]'), '[1, 2]'::jsonb, 'jsonb_or_null: a JSO
 create temp table t_cron on commit drop as
   select public.invoke_edge_function('refresh-worker', '{}', 'refresh_worker', 'cron', 150000) as request_id;
 
-insert into cron.job_run_details (jobid, job_pid, database, username, command, status, return_message,
+-- Explicit run ids: as on hosted, postgres may not advance cron.runid_seq.
+insert into cron.job_run_details (runid, jobid, job_pid, database, username, command, status, return_message,
                                   start_time, end_time)
-select j.jobid, pg_backend_pid() + 1, 'postgres', 'postgres', j.command, 'failed', 'another session',
+select -11, j.jobid, pg_backend_pid() + 1, 'postgres', 'postgres', j.command, 'failed', 'another session',
        now() - interval '1 second', now() + interval '1 second'
   from cron.job j where j.jobname = 'refresh_worker'
 union all
-select j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'succeeded', '1 row',
+select -12, j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'succeeded', '1 row',
        now() - interval '1 second', now() + interval '1 second'
   from cron.job j where j.jobname = 'refresh_worker'
 union all
-select j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'failed', 'an earlier run',
+select -13, j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'failed', 'an earlier run',
        now() - interval '2 hours', now() - interval '1 hour'
   from cron.job j where j.jobname = 'refresh_worker';
 

@@ -1,8 +1,11 @@
 -- 090_prying_roles.test.sql
--- What anon and authenticated (the API roles a browser holds) can reach, checked GENERICALLY:
--- every table, view, sequence and function of the project in schema public is looked up in
--- the catalogs, and then actually tried as each role. Nothing here names a table or a
--- function to let it through except two short allowlists:
+-- What anon and authenticated (the API roles a browser holds) can reach, with the grants
+-- hosted Supabase gives: pg_net's schema, tables and functions are open to every role (see
+-- 003_net_and_cron_as_hosted), Vault and pg_cron are not.
+--
+-- Public is checked GENERICALLY: every table, view, sequence and function of the project in
+-- schema public is looked up in the catalogs, and then actually tried as each role. Nothing
+-- here names a table or a function to let it through except two short allowlists:
 --   * readable: the catalog (works and its child tables) for both roles, plus sync_state
 --     for authenticated only;
 --   * executable: the pure freshness-policy helpers (is_stale and friends).
@@ -13,10 +16,11 @@
 -- DELETE, TRUNCATE (nor REFERENCES, TRIGGER) on any relation. A new object that should be
 -- public has to be added to an allowlist here, on purpose.
 -- Also: every SECURITY DEFINER function in public has its search_path pinned, every table in
--- public has RLS on, no extension lives in public, and the secrets (Vault), pg_net's tables
--- and pg_cron's job commands are out of reach.
+-- public has RLS on, no extension lives in public; Vault, pg_cron's jobs and the migration
+-- history are out of reach; and what anon CAN read in net — the requests a cron call queues —
+-- holds no credential: no key, no Vault secret, nothing that authenticates as service_role.
 begin;
-select plan(49);
+select plan(53);
 set local client_min_messages = warning;
 
 -- ---------------------------------------------------------------------------------------
@@ -272,32 +276,41 @@ select ok(has_table_privilege('authenticated', 'public.sync_state', 'SELECT')
           and not has_table_privilege('authenticated', 'public.sync_state', 'INSERT, UPDATE, DELETE, TRUNCATE'),
           'authenticated may only SELECT public.sync_state');
 
--- Schemas: nothing to create in public; secrets, pg_net and pg_cron out of reach.
+-- Schemas: nothing to create in public or net; Vault, pg_cron and the migration history out
+-- of reach; net open, as on hosted Supabase.
 select is_empty(
   $$ select r || ' ' || s || ' ' || priv
        from unnest(array['anon', 'authenticated']) r,
-            unnest(array['vault', 'net', 'cron', 'supabase_migrations']) s,
+            unnest(array['vault', 'cron', 'supabase_migrations']) s,
             unnest(array['USAGE', 'CREATE']) priv
       where exists (select 1 from pg_namespace n where n.nspname = s)
         and has_schema_privilege(r, s, priv)
      union all
-     select r || ' public CREATE' from unnest(array['anon', 'authenticated']) r
-      where has_schema_privilege(r, 'public', 'CREATE') $$,
-  'anon/authenticated: no USAGE on vault, net, cron, supabase_migrations; no CREATE on public');
+     select r || ' ' || s || ' CREATE' from unnest(array['anon', 'authenticated']) r,
+                                            unnest(array['public', 'net']) s
+      where has_schema_privilege(r, s, 'CREATE') $$,
+  'anon/authenticated: no USAGE on vault, cron, supabase_migrations; no CREATE on public or net');
 select is_empty(
   $$ select r || ' ' || c.oid::regclass::text
        from unnest(array['anon', 'authenticated']) r, pg_class c
-      where c.relnamespace in (select oid from pg_namespace where nspname in ('vault', 'net', 'cron'))
+      where c.relnamespace in (select oid from pg_namespace
+                                where nspname in ('vault', 'cron', 'supabase_migrations'))
         and c.relkind in ('r', 'v', 'm', 'p', 'f')
         and has_any_column_privilege(r, c.oid, 'SELECT')
         and has_schema_privilege(r, c.relnamespace, 'USAGE')
      union all
      select r || ' ' || p.oid::regprocedure::text
        from unnest(array['anon', 'authenticated']) r, pg_proc p
-      where p.pronamespace in (select oid from pg_namespace where nspname in ('vault', 'net'))
+      where p.pronamespace in (select oid from pg_namespace where nspname in ('vault', 'cron'))
         and has_function_privilege(r, p.oid, 'EXECUTE')
         and has_schema_privilege(r, p.pronamespace, 'USAGE') $$,
-  'anon/authenticated can read no table of vault, net or cron (secrets, responses, job commands) nor call vault/net functions');
+  'anon/authenticated can read no table of vault, cron or the migration history (secrets, job commands) nor call vault/cron functions');
+select is(
+  (select count(*)::int
+     from unnest(array['anon', 'authenticated']) r,
+          unnest(array['net.http_request_queue', 'net._http_response']) t
+    where has_schema_privilege(r, 'net', 'USAGE') and has_table_privilege(r, t, 'SELECT')),
+  4, 'as on hosted, anon/authenticated may read net.http_request_queue and net._http_response (so nothing secret may be queued there)');
 
 -- ---------------------------------------------------------------------------------------
 -- Behaviour: every probe actually tried as each role
@@ -322,14 +335,18 @@ select is(pg_temp.sqlstate_of('select key from public.sync_state'), 'ok',
   'authenticated can read sync_state');
 reset role;
 
--- The secrets themselves, by name.
+-- The secrets and the jobs themselves, by name.
 set local role anon;
 select is(pg_temp.sqlstate_of('select decrypted_secret from vault.decrypted_secrets'), '42501',
   'anon cannot read vault.decrypted_secrets');
 select is(pg_temp.sqlstate_of('select public.get_service_role_key()'), '42501',
   'anon cannot call get_service_role_key()');
-select is(pg_temp.sqlstate_of($$select net.http_post('http://127.0.0.1:9/')$$), '42501',
-  'anon cannot queue HTTP requests with net.http_post()');
+select is(pg_temp.sqlstate_of('select command from cron.job'), '42501',
+  'anon cannot read cron job commands');
+select is(pg_temp.sqlstate_of($$select cron.schedule('pry', '* * * * *', 'select 1')$$), '42501',
+  'anon cannot schedule a cron job');
+select is(pg_temp.sqlstate_of('select count(*) from net.http_request_queue'), 'ok',
+  'anon can read net.http_request_queue (hosted grants)');
 reset role;
 set local role authenticated;
 select is(pg_temp.sqlstate_of('select decrypted_secret from vault.decrypted_secrets'), '42501',
@@ -338,6 +355,8 @@ select is(pg_temp.sqlstate_of('select public.get_service_role_key()'), '42501',
   'authenticated cannot call get_service_role_key()');
 select is(pg_temp.sqlstate_of('select command from cron.job'), '42501',
   'authenticated cannot read cron job commands');
+select is(pg_temp.sqlstate_of('select count(*) from net._http_response'), 'ok',
+  'authenticated can read net._http_response (hosted grants)');
 reset role;
 
 select * from finish();

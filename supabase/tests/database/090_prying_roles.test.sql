@@ -20,7 +20,7 @@
 -- history are out of reach; and what anon CAN read in net — the requests a cron call queues —
 -- holds no credential: no key, no Vault secret, nothing that authenticates as service_role.
 begin;
-select plan(53);
+select plan(57);
 set local client_min_messages = warning;
 
 -- ---------------------------------------------------------------------------------------
@@ -358,6 +358,76 @@ select is(pg_temp.sqlstate_of('select command from cron.job'), '42501',
 select is(pg_temp.sqlstate_of('select count(*) from net._http_response'), 'ok',
   'authenticated can read net._http_response (hosted grants)');
 reset role;
+
+-- ---------------------------------------------------------------------------------------
+-- What a cron call leaves in net, read as anon and as authenticated
+-- ---------------------------------------------------------------------------------------
+
+-- A real cron call, queued in this transaction (rolled back, never sent), with secrets of
+-- known value in Vault, including a service key, so the checks below cannot pass vacuously.
+create function pg_temp.set_secret(p_name text, p_value text) returns void
+language plpgsql as $fn$
+begin
+  if exists (select 1 from vault.decrypted_secrets where name = p_name) then
+    perform vault.update_secret((select id from vault.decrypted_secrets where name = p_name), p_value);
+  else
+    perform vault.create_secret(p_value, p_name);
+  end if;
+end;
+$fn$;
+select pg_temp.set_secret('project_url', 'https://pry-ref.supabase.co');
+select pg_temp.set_secret('edge_invoke_secret', 'pry-invoke-secret-0123456789abcdef0123456789abcdef');
+select pg_temp.set_secret('service_role_key',
+  'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.pry-service-key-signature');
+
+create temp table t_call as select public.call_refresh_worker('cron') as request_id;
+create temp table t_seen (role text, part text, value text);
+grant select on t_call to anon, authenticated;
+grant insert on t_seen to anon, authenticated;
+
+create function pg_temp.look_at_the_call() returns void
+language sql as $fn$
+  insert into t_seen
+  select current_user, 'url', q.url from net.http_request_queue q
+   where q.id = (select request_id from t_call)
+  union all
+  select current_user, 'body', convert_from(q.body, 'UTF8') from net.http_request_queue q
+   where q.id = (select request_id from t_call)
+  union all
+  select current_user, 'header ' || h.key, h.value
+    from net.http_request_queue q, jsonb_each_text(q.headers) h
+   where q.id = (select request_id from t_call)
+$fn$;
+set local role anon;
+select pg_temp.look_at_the_call();
+reset role;
+set local role authenticated;
+select pg_temp.look_at_the_call();
+reset role;
+
+select results_eq(
+  $$ select role, part from t_seen order by role, part $$,
+  $$ values ('anon', 'body'), ('anon', 'header Content-Type'), ('anon', 'header x-tmdb-sync-signature'),
+            ('anon', 'url'),
+            ('authenticated', 'body'), ('authenticated', 'header Content-Type'),
+            ('authenticated', 'header x-tmdb-sync-signature'), ('authenticated', 'url') $$,
+  'anon and authenticated read the queued cron call: its URL, body and headers (Content-Type and the signature only)');
+select is_empty(
+  $$ select s.role || ' ' || s.part || ' holds the Vault secret ' || v.name
+       from t_seen s, vault.decrypted_secrets v
+      where v.name <> 'project_url' and v.decrypted_secret <> ''
+        and strpos(s.value, v.decrypted_secret) > 0 $$,
+  'nothing they read holds a Vault secret (the service key, the invocation secret or any other)');
+select is_empty(
+  $$ select role || ' ' || part || ': ' || left(value, 40) from t_seen
+      where lower(part) in ('header authorization', 'header apikey')
+         or value ~* 'bearer|sb_secret_|sb_publishable_'
+         or value ~ '[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}' $$,
+  'nothing they read is a key: no Authorization or apikey header, no Bearer token, no sb_ key, no JWT');
+select is(
+  (select count(*)::int from t_seen
+    where part = 'header x-tmdb-sync-signature' and value ~ '^t=[0-9]+,v1=[0-9a-f]{64}$'),
+  2, 'the signature header is a time and an HMAC digest: it authenticates nothing but this one call, not as service_role anywhere');
 
 select * from finish();
 rollback;

@@ -7,9 +7,13 @@
  * - Requests are sent concurrently (up to `--concurrency`), each with its own
  *   `timeout_milliseconds`; a timeout is recorded as `timed_out = true` and an error
  *   message, a connection failure as `error_msg`, never lost.
- * - The response row and the removal of the queue row are written in one transaction, so a
- *   worker stopped mid-flight leaves the request queued and it is sent again on restart
- *   (at-least-once; the real pg_net deletes first and may lose in-flight requests on crash).
+ * - The response row and the removal of the queue row are written in one transaction per
+ *   request, so a worker stopped mid-flight leaves the request queued and it is sent again on
+ *   restart (at-least-once). The real worker takes a batch of up to 200 rows and deletes them
+ *   and records their responses in one transaction, committed after the slowest request of
+ *   the batch (a fast request waits for a slow one): see docs/hosted-standins.md.
+ * - A request is sent as queued: no headers when `headers` is null, no body when `body` is
+ *   null (a POST then has an empty body), a DELETE with its body when it has one.
  * - Responses older than `--ttl-seconds` (pg_net.ttl, default 6 h) are pruned.
  *
  * Usage: deno run -A local/pg_net_worker.ts   (env PGNET_DB_URL = a superuser connection)

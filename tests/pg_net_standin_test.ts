@@ -154,3 +154,127 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "net.http_post refuses a Content-Type other than application/json, as pg_net does, and queues nothing",
+  ...needsStack(),
+  async fn() {
+    const ep = testEndpoint();
+    const sql = connect();
+    try {
+      const [{ max: before }] =
+        await sql`select coalesce(max(id), 0)::bigint as max from net.http_request_queue`;
+      await assert.rejects(
+        sql`select net.http_post(${ep.url}, '{}'::jsonb, headers => '{"Content-Type": "text/plain"}'::jsonb)`,
+        (e: Error) => e.message === 'Content-Type header must be "application/json"',
+      );
+      const [{ n }] =
+        await sql`select count(*)::int as n from net.http_request_queue where id > ${before}`;
+      assert.equal(n, 0);
+      assert.equal(ep.hits.length, 0);
+    } finally {
+      await sql.end();
+      await ep.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a net.http_post with a null body is sent as a POST without a body; one without Content-Type gets application/json",
+  ...needsStack(),
+  async fn() {
+    const ep = testEndpoint();
+    const sql = connect();
+    try {
+      const [{ id }] = await sql`select net.http_post(${ep.url + "/empty"}, null::jsonb,
+                                   headers => '{"X-Test": "1"}'::jsonb) as id`;
+      await eventually(async () => {
+        const [r] = await sql`select 1 from net._http_response where id = ${id}`;
+        return r;
+      }, "the response row");
+      assert.equal(ep.hits.length, 1);
+      const hit = ep.hits[0];
+      assert.equal(hit.method, "POST");
+      assert.equal(hit.body, "", "no body is sent");
+      assert.ok(
+        [null, "0"].includes(hit.headers.get("content-length")),
+        `content-length: ${hit.headers.get("content-length")}`,
+      );
+      assert.equal(hit.headers.get("content-type"), "application/json");
+      assert.equal(hit.headers.get("x-test"), "1");
+    } finally {
+      await sql.end();
+      await ep.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "net.http_delete sends its fifth argument as the request body",
+  ...needsStack(),
+  async fn() {
+    const ep = testEndpoint();
+    const sql = connect();
+    try {
+      const [{ id, plain }] = await sql`
+        select net.http_delete(${ep.url + "/item/7"}, '{"force": "yes"}'::jsonb,
+                               '{"Content-Type": "application/json"}'::jsonb, 5000,
+                               '{"reason": "gone"}'::jsonb) as id,
+               net.http_delete(${ep.url + "/item/8"}) as plain`;
+      await eventually(async () => {
+        const r = await sql`select id from net._http_response where id in (${id}, ${plain})`;
+        return r.length === 2 ? r : null;
+      }, "both responses");
+      const byPath = new Map(ep.hits.map((h) => [h.path, h]));
+      const withBody = byPath.get("/item/7")!;
+      assert.equal(withBody.method, "DELETE");
+      assert.deepEqual(JSON.parse(withBody.body), { reason: "gone" });
+      const withoutBody = byPath.get("/item/8")!;
+      assert.equal(withoutBody.method, "DELETE");
+      assert.equal(withoutBody.body, "");
+    } finally {
+      await sql.end();
+      await ep.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "anon can call net.http_get and read net.http_request_queue and net._http_response, as on hosted Supabase",
+  ...needsStack(),
+  async fn() {
+    const ep = testEndpoint();
+    const sql = connect();
+    try {
+      const id = await sql.begin(async (tx) => {
+        await tx`set local role anon`;
+        const [{ id }] = await tx`select net.http_get(${ep.url + "/from-anon"}, '{"a": "1"}'::jsonb,
+                                    '{"X-Role": "anon"}'::jsonb) as id`;
+        const [queued] = await tx`select method, url, headers from net.http_request_queue
+                                   where id = ${id}`;
+        assert.deepEqual(
+          { ...queued },
+          { method: "GET", url: `${ep.url}/from-anon?a=1`, headers: { "X-Role": "anon" } },
+        );
+        return id;
+      });
+      const row = await eventually(async () => {
+        const [r] = await sql.begin(async (tx) => {
+          await tx`set local role anon`;
+          return await tx`select status_code from net._http_response where id = ${id}`;
+        });
+        return r;
+      }, "the response row, read as anon");
+      assert.equal(row.status_code, 200);
+      assert.deepEqual(ep.hits.map((h) => `${h.method} ${h.path} ${h.headers.get("x-role")}`), [
+        "GET /from-anon anon",
+      ]);
+    } finally {
+      await sql.end();
+      await ep.close();
+    }
+  },
+});

@@ -2,8 +2,9 @@
  * Reliability, scenario 6 (docs/reliability.md): bad configuration.
  *
  * - Vault secrets missing (deleted inside a transaction that is rolled back): every
- *   `call_*()` raises the error naming the secret and the command that sets it, and queues
- *   nothing.
+ *   `call_*()` raises the error naming the secret and where to set it (for the invocation
+ *   secret: Vault and the functions' EDGE_INVOKE_SECRET), and queues nothing. The functions'
+ *   side of the invocation secret is tested in `signed_invocations_test.ts`.
  * - A wrong project URL (Vault `project_url` pointed at a closed port, restored after): the
  *   per-run view `edge_function_runs` shows that call's connection error.
  * - A wrong TMDB token, and a TMDB base URL that refuses connections: a second functions
@@ -33,8 +34,9 @@ const ROLLBACK = new Error("rollback");
 const MISSING = {
   project_url:
     "project_url is not configured: run select vault.create_secret('https://<project-ref>.supabase.co', 'project_url');",
-  service_role_key:
-    "service_role_key is not configured: run select vault.create_secret('<service-role or sb_secret key>', 'service_role_key');",
+  edge_invoke_secret:
+    "edge_invoke_secret is not configured: set one secret in both places: select vault.create_secret('<secret>', 'edge_invoke_secret'); " +
+    "(or vault.update_secret(id, '<secret>') if it exists) and supabase secrets set EDGE_INVOKE_SECRET=<secret> (locally: supabase/functions/.env)",
 } as const;
 
 const CALLS = [
@@ -88,7 +90,7 @@ Deno.test({
         });
       }
       const [{ n }] = await sql`select count(*)::int as n from vault.decrypted_secrets
-                                 where name in ('project_url', 'service_role_key')`;
+                                 where name in ('project_url', 'edge_invoke_secret')`;
       assert.equal(n, 2, "both secrets are back (rolled back)");
       report("bad_config missing vault secrets", {
         calls_checked: CALLS.length * 2,

@@ -1,16 +1,15 @@
 /**
  * Reliability, scenario 5b (docs/reliability.md): the ACTUAL key values of the stack (the
- * service-role key, the secret key, the JWT signing secret, the TMDB token, and a wrong TMDB
- * token a test host was given) appear nowhere they could leak from: every table of public
- * (tmdb_api_logs, scheduled_ingestion_log, edge_function_invocations, the queue, sync_state…),
- * pg_net's responses, pg_cron's job commands and run details, the per-run view, every log
- * file of the stack (the functions host's included) and of the suite's extra hosts, and every
- * error body the hostile-input tests produced.
+ * service-role key, the secret key, the JWT signing secret, the invocation secret, the TMDB
+ * token, and a wrong TMDB token a test host was given) appear nowhere they could leak from:
+ * every table of public (tmdb_api_logs, scheduled_ingestion_log, edge_function_invocations,
+ * the queue, sync_state…), pg_net's queued requests (which every database role may read) and
+ * responses, pg_cron's job commands and run details, the per-run view, every log file of the
+ * stack (the functions host's included) and of the suite's extra hosts, and every error body
+ * the hostile-input tests produced.
  *
- * Not scanned, because holding the key is their job: Vault, `.stack/<name>/keys.json`,
- * `functions_env.json`, and `net.http_request_queue` (pg_net's outgoing requests carry the
- * Authorization header until they are sent; the worker deletes each one when it records the
- * response).
+ * Not scanned, because holding the key is their job: Vault, `.stack/<name>/keys.json` and
+ * `functions_env.json`.
  */
 import assert from "node:assert/strict";
 import { loadOrCreateKeys } from "../local/lib/keys.ts";
@@ -51,9 +50,13 @@ Deno.test({
     const keys = await loadOrCreateKeys(c.keysFile);
     const wrongToken = `wrong-${crypto.randomUUID()}`;
     await withIsolatedQueue(async ({ sql, admin }) => {
-      // --- make sure there is something to leak from: calls with keys, errors, a bad token ---
+      // --- make sure there is something to leak from: calls with keys, errors, a bad token,
+      // and a signed call still queued (this transaction holds it: the worker cannot see it) ---
       const [{ id }] = await sql`select public.call_refresh_worker() as id`;
       assert.equal((await waitForRun(sql, Number(id))).state, "done");
+      const held = await sql.reserve();
+      await held`begin`;
+      const [{ id: queuedId }] = await held`select public.call_refresh_worker() as id`;
       const bodies = `${outDir()}/error_bodies.jsonl`;
       const haveBodies = await Deno.stat(bodies).then(() => true, () => false);
       const probes: [string, unknown, string | null][] = [
@@ -107,46 +110,57 @@ Deno.test({
         service_role_key: stack!.serviceRoleKey,
         secret_key: stack!.secretKey,
         jwt_secret: keys.jwtSecret,
+        edge_invoke_secret: keys.edgeInvokeSecret,
         tmdb_token: stack!.tmdbToken!,
         wrong_tmdb_token: wrongToken,
       };
       const list = needles(secrets);
       const leaks: string[] = [];
 
-      // --- the database: every table of public, pg_net's responses, pg_cron ---
+      // --- the database: every table of public, pg_net's queue and responses, pg_cron ---
       const tables = await admin`
         select format('%I.%I', n.nspname, c.relname) as t
           from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where c.relkind in ('r', 'p', 'v', 'm')
-           and (n.nspname = 'public' or (n.nspname = 'net' and c.relname = '_http_response')
+           and (n.nspname in ('public', 'net')
                 or (n.nspname = 'cron' and c.relname in ('job', 'job_run_details')))
          order by 1`;
       const rowsScanned: Record<string, number> = {};
       for (const { t } of tables) {
-        const [{ n }] = await admin.unsafe(`select count(*)::int as n from ${t}`);
+        // the held transaction's queued request is read where it is visible
+        const reader = t === "net.http_request_queue" ? held : admin;
+        const [{ n }] = await reader.unsafe(`select count(*)::int as n from ${t}`);
         rowsScanned[t] = n;
         for (const [name, needle] of list) {
-          const [{ hits }] = await admin.unsafe(
-            `select count(*)::int as hits from ${t} x where strpos(x::text, $1) > 0`,
+          const [{ hits }] = await reader.unsafe(
+            `select count(*)::int as hits from ${t} x
+              where strpos(x::text, $1) > 0
+                 -- a bytea column (a queued body) shows as hex in the row's text
+                 or strpos(x::text, encode(convert_to($1, 'UTF8'), 'hex')) > 0`,
             [needle],
           );
           if (hits > 0) leaks.push(`${t}: ${hits} row(s) hold the ${name}`);
         }
       }
+      const [queued] = await held`select id from net.http_request_queue where id = ${queuedId}`;
+      assert.ok(queued, "the held cron call was scanned while queued");
+      await held`rollback`;
+      held.release();
       for (
         const t of [
           "public.tmdb_api_logs",
           "public.edge_function_invocations",
+          "net.http_request_queue",
           "net._http_response",
           "cron.job",
         ]
       ) {
         assert.ok(rowsScanned[t] > 0, `${t} has rows to scan`);
       }
-      // control: the same search does find the key where it is supposed to be
+      // control: the same search does find a secret where it is supposed to be
       const [{ found }] = await admin`select count(*)::int as found from vault.decrypted_secrets x
-                                       where strpos(x::text, ${secrets.service_role_key}) > 0`;
-      assert.equal(found, 1, "the search finds the key in Vault, so it would find it elsewhere");
+                                       where strpos(x::text, ${secrets.edge_invoke_secret}) > 0`;
+      assert.equal(found, 1, "the search finds the secret in Vault, so it would find it elsewhere");
 
       // --- files: every log of the stack, the suite's extra hosts, the error bodies ---
       const files: string[] = [];

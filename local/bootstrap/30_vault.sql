@@ -2,9 +2,15 @@
 --
 -- Same interface as Supabase Vault: vault.create_secret(new_secret, new_name,
 -- new_description) returns the secret's uuid, vault.update_secret(secret_id, new_secret,
--- new_name, new_description), and the view vault.decrypted_secrets(id, name, description,
--- secret, decrypted_secret, key_id, nonce, created_at, updated_at). Names are unique.
--- Only privileged roles (postgres, service_role) can read or call it.
+-- new_name, new_description), which silently does nothing for an unknown id, and the view
+-- vault.decrypted_secrets(id, name, description, secret, decrypted_secret, key_id, nonce,
+-- created_at, updated_at). Names are unique.
+--
+-- Privileges as hosted Supabase grants them (supabase/postgres, the supabase_vault
+-- after-create script): postgres (with grant option) and service_role get USAGE on the
+-- schema, SELECT and DELETE on vault.secrets and vault.decrypted_secrets, EXECUTE on
+-- create_secret, update_secret and the decrypting function; no INSERT or UPDATE: secrets are
+-- written only through create_secret / update_secret. anon and authenticated get nothing.
 --
 -- Difference from the real Vault: the real one encrypts secrets at rest with a key that
 -- never enters the database (libsodium). This stand-in stores them with pgcrypto's
@@ -97,9 +103,6 @@ begin
     key_id = coalesce(new_key_id, s.key_id),
     updated_at = now()
   where s.id = secret_id;
-  if not found then
-    raise exception 'vault.update_secret: no secret with id %', secret_id;
-  end if;
 end;
 $$;
 
@@ -111,11 +114,20 @@ create or replace view vault.decrypted_secrets as
 
 revoke all on all functions in schema vault from public;
 revoke all on all tables in schema vault from public;
-grant usage on schema vault to postgres, service_role;
-grant select, insert, update, delete on vault.secrets to postgres, service_role;
-grant select on vault.decrypted_secrets to postgres, service_role;
-grant execute on function vault.create_secret(text, text, text, uuid) to postgres, service_role;
-grant execute on function vault.update_secret(uuid, text, text, text, uuid) to postgres, service_role;
+revoke all on all tables in schema vault from postgres, service_role;
+revoke all on all functions in schema vault from postgres, service_role;
+grant usage on schema vault to postgres with grant option;
+grant usage on schema vault to service_role;
+grant select, delete on vault.secrets, vault.decrypted_secrets to postgres with grant option;
+grant select, delete on vault.secrets, vault.decrypted_secrets to service_role;
 -- The view calls _decrypt with the reader's privileges: the roles that may read the view
--- may call it (it reveals nothing they could not already read through the view).
-grant execute on function vault._decrypt(text) to postgres, service_role;
+-- may call it (it reveals nothing they could not already read through the view); hosted
+-- grants its decrypting function the same way.
+grant execute on function vault.create_secret(text, text, text, uuid),
+                          vault.update_secret(uuid, text, text, text, uuid),
+                          vault._decrypt(text)
+  to postgres with grant option;
+grant execute on function vault.create_secret(text, text, text, uuid),
+                          vault.update_secret(uuid, text, text, text, uuid),
+                          vault._decrypt(text)
+  to service_role;

@@ -1,7 +1,8 @@
 /**
  * Local API keys, generated once per stack and kept in `.stack/<name>/keys.json` (mode 0600,
  * gitignored). They imitate hosted Supabase's keys: legacy JWT `anon` / `service_role` keys
- * signed with a per-stack JWT secret, and the new `sb_publishable_…` / `sb_secret_…` keys.
+ * signed with a per-stack JWT secret, and the new `sb_publishable_…` / `sb_secret_…` keys;
+ * plus this project's invocation secret, which signs cron calls to the functions.
  */
 
 /** The generated keys of one stack. */
@@ -13,6 +14,17 @@ export interface StackKeys {
   secretKey: string;
   /** Bearer token the TMDB stand-in accepts (only used when no real TMDB token is set). */
   tmdbStandinToken: string;
+  /**
+   * The invocation secret (32 random bytes, hex): Vault `edge_invoke_secret` and the
+   * functions' `EDGE_INVOKE_SECRET`.
+   */
+  edgeInvokeSecret: string;
+}
+
+/** 32 random bytes as hex, what `openssl rand -hex 32` gives. */
+export function randomHexSecret(): string {
+  return [...crypto.getRandomValues(new Uint8Array(32))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function b64url(bytes: Uint8Array | string): string {
@@ -56,17 +68,25 @@ export async function generateKeys(): Promise<StackKeys> {
     publishableKey: `sb_publishable_${randomToken(24)}`,
     secretKey: `sb_secret_${randomToken(24)}`,
     tmdbStandinToken: `standin_${randomToken(24)}`,
+    edgeInvokeSecret: randomHexSecret(),
   };
 }
 
-/** Loads the stack's keys, generating and saving them (mode 0600) on first use. */
+/**
+ * Loads the stack's keys, generating and saving them (mode 0600) on first use. A key that a
+ * stack made by an older checkout lacks is generated and added; the others are kept.
+ */
 export async function loadOrCreateKeys(file: string): Promise<StackKeys> {
+  let saved: Partial<StackKeys> | undefined;
   try {
-    return JSON.parse(await Deno.readTextFile(file)) as StackKeys;
+    saved = JSON.parse(await Deno.readTextFile(file)) as Partial<StackKeys>;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const keys = await generateKeys();
-  await Deno.writeTextFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
+  const fresh = await generateKeys();
+  const keys = { ...fresh, ...saved } as StackKeys;
+  if (saved === undefined || Object.keys(fresh).some((k) => !(k in saved))) {
+    await Deno.writeTextFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
+  }
   return keys;
 }

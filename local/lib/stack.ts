@@ -53,6 +53,7 @@ export async function stackInfo(cfg: StackConfig, keys: StackKeys): Promise<Stac
     anonKey: keys.anonKey,
     secretKey: keys.secretKey,
     publishableKey: keys.publishableKey,
+    edgeInvokeSecret: keys.edgeInvokeSecret,
   };
 }
 
@@ -107,25 +108,31 @@ export async function pushMigrations(cfg: StackConfig): Promise<string> {
   return out;
 }
 
-/** Stores `project_url` and `service_role_key` in Vault (create or update), as `postgres`. */
+/**
+ * Stores `project_url` and `edge_invoke_secret` in Vault (create or update), as `postgres`.
+ * Cron calls are signed with the invocation secret and carry no key, so no key is stored: a
+ * `service_role_key` secret that an older checkout's stack stored (described as this stack's)
+ * is deleted.
+ */
 export async function storeVaultSecrets(cfg: StackConfig, info: StackInfo): Promise<void> {
   const sql = postgres(info.dbUrl, { max: 1, onnotice: () => {} });
+  const description = `local stack (${cfg.name})`;
   try {
     for (
-      const [name, value] of [["project_url", info.projectUrl], [
-        "service_role_key",
-        info.serviceRoleKey,
-      ]]
+      const [name, value] of [
+        ["project_url", info.projectUrl],
+        ["edge_invoke_secret", info.edgeInvokeSecret],
+      ]
     ) {
       const [row] = await sql`select id from vault.decrypted_secrets where name = ${name}`;
       if (row) {
         await sql`select vault.update_secret(${row.id}::uuid, ${value}::text)`;
       } else {
-        await sql`select vault.create_secret(${value}::text, ${name}::text, ${
-          "local stack (" + cfg.name + ")"
-        }::text)`;
+        await sql`select vault.create_secret(${value}::text, ${name}::text, ${description}::text)`;
       }
     }
+    await sql`delete from vault.secrets
+               where name = 'service_role_key' and description = ${description}`;
   } finally {
     await sql.end();
   }
@@ -192,6 +199,7 @@ export async function startService(
       SUPABASE_ANON_KEY: keys.anonKey,
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+      EDGE_INVOKE_SECRET: keys.edgeInvokeSecret,
     };
     if (info.tmdbIsStandin) {
       fnEnv.TMDB_BASE_URL = info.tmdbUrl;

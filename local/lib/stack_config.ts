@@ -149,6 +149,8 @@ export interface StackInfo {
   anonKey: string;
   secretKey: string;
   publishableKey: string;
+  /** The invocation secret cron calls are signed with (Vault `edge_invoke_secret`). */
+  edgeInvokeSecret: string;
 }
 
 /** Reads the info file of a running stack (written by `stack.ts start`). */

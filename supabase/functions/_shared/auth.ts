@@ -1,8 +1,9 @@
 /**
- * Caller authentication for functions invoked by pg_cron / pg_net or operators: the caller
- * must present the service-role key or one of the project's secret keys (`sb_secret_…`).
- * The gateway's JWT check is off for these functions (`verify_jwt = false`, because the new
- * secret keys are not JWTs), so this module is the only gate.
+ * Caller authentication by key, for operators calling the functions directly: the caller
+ * presents the service-role key or one of the project's secret keys (`sb_secret_…`). Calls
+ * from pg_cron carry no key but a signature instead (`invocation_signature.ts`). The
+ * gateway's JWT check is off for these functions (`verify_jwt = false`: the new secret keys
+ * are not JWTs, and signed calls carry none), so these two modules are the only gate.
  *
  * Keys are compared in constant time: both the presented key and each allowed key are
  * HMAC-SHA-256'd with a random per-process key, and the equal-length digests are compared
@@ -51,6 +52,16 @@ export function presentedKeys(req: Request): { keys: string[]; malformedAuthoriz
   const apikey = req.headers.get("apikey")?.trim();
   if (apikey) keys.push(apikey);
   return { keys, malformedAuthorization };
+}
+
+/**
+ * `true` when the `Authorization: Bearer` token or the `apikey` header of `req` is one of
+ * `allowedKeys` (compared as {@link matchesAnyKey} does).
+ */
+export function hasAllowedKey(req: Request, allowedKeys: readonly string[]): boolean {
+  let ok = false;
+  for (const key of presentedKeys(req).keys) ok = matchesAnyKey(key, allowedKeys) || ok;
+  return ok;
 }
 
 const HOW = "send the service-role or secret key as `Authorization: Bearer <key>` or as an " +

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { allowedKeysFromConfig, authorize, matchesAnyKey } from "./auth.ts";
+import { allowedKeysFromConfig, authorize, hasAllowedKey, matchesAnyKey } from "./auth.ts";
 import { loadConfig } from "./config.ts";
 import { HttpError } from "./http.ts";
 
@@ -92,4 +92,12 @@ Deno.test("allowedKeysFromConfig() is the service-role key plus every secret key
   assert.deepEqual(allowedKeysFromConfig({ serviceRoleKey: undefined, secretKeys: { a: "k" } }), [
     "k",
   ]);
+});
+
+Deno.test("hasAllowedKey() is true only for an allowed key as Bearer or apikey, never throws", () => {
+  assert.equal(hasAllowedKey(req({ authorization: `Bearer ${SERVICE_KEY}` }), ALLOWED), true);
+  assert.equal(hasAllowedKey(req({ apikey: SECRET_KEY }), ALLOWED), true);
+  assert.equal(hasAllowedKey(req({ apikey: ANON_KEY, authorization: "Bearer x" }), ALLOWED), false);
+  assert.equal(hasAllowedKey(req({ authorization: "Basic abc" }), ALLOWED), false);
+  assert.equal(hasAllowedKey(req({}), ALLOWED), false);
 });

@@ -30,6 +30,11 @@ export interface Config {
   serviceRoleKey: string | undefined;
   /** `SUPABASE_SECRET_KEYS` parsed: name → `sb_secret_…` key (`{}` when unset). */
   secretKeys: Record<string, string>;
+  /**
+   * The secrets a signed cron call may be signed with: `EDGE_INVOKE_SECRET`, then
+   * `EDGE_INVOKE_SECRET_PREVIOUS` while rotating (`[]` when unset).
+   */
+  invokeSecrets: string[];
   /** TMDB client settings. */
   tmdb: {
     /** `TMDB_API_TOKEN`, the API Read Access Token (sent as `Authorization: Bearer`). */
@@ -82,6 +87,8 @@ export const CONFIG_VARIABLES = [
   "SUPABASE_DB_URL",
   "SUPABASE_SERVICE_ROLE_KEY",
   "SUPABASE_SECRET_KEYS",
+  "EDGE_INVOKE_SECRET",
+  "EDGE_INVOKE_SECRET_PREVIOUS",
   "TMDB_API_TOKEN",
   "TMDB_API_KEY",
   "TMDB_BASE_URL",
@@ -98,15 +105,25 @@ const SECRET_VARIABLES: ReadonlySet<Variable> = new Set([
   "SUPABASE_DB_URL",
   "SUPABASE_SERVICE_ROLE_KEY",
   "SUPABASE_SECRET_KEYS",
+  "EDGE_INVOKE_SECRET",
+  "EDGE_INVOKE_SECRET_PREVIOUS",
   "TMDB_API_TOKEN",
   "TMDB_API_KEY",
 ]);
+
+/** Shortest accepted invocation secret (`openssl rand -hex 32` gives 64 characters). */
+export const MIN_INVOKE_SECRET_LENGTH = 32;
 
 /**
  * How to set `name`. Hosted Supabase provides the `SUPABASE_*` variables itself (and
  * `supabase secrets set` refuses names starting with `SUPABASE_`); the others are secrets.
  */
 export function howToSet(name: string): string {
+  if (name.startsWith("EDGE_INVOKE_SECRET")) {
+    return `it must hold the same secret as the Vault secret edge_invoke_secret: set it with ` +
+      `\`supabase secrets set ${name}=…\` on hosted Supabase, or in supabase/functions/.env ` +
+      `locally (\`npm start\` sets EDGE_INVOKE_SECRET for the local stack)`;
+  }
   if (name.startsWith("SUPABASE_")) {
     return `hosted Supabase provides ${name} to every function; locally set it in ` +
       `supabase/functions/.env (\`npm start\` sets it for the local stack)`;
@@ -179,6 +196,19 @@ const secretKeysSchema = z.string().optional().transform((value, ctx) => {
   return Object.fromEntries(Object.entries(obj.data).filter(([, v]) => v.trim() !== ""));
 });
 
+/** An invocation secret: unset, or at least {@link MIN_INVOKE_SECRET_LENGTH} characters. */
+function invokeSecret(name: Variable) {
+  return z.string().optional().superRefine((value, ctx) => {
+    if (value !== undefined && value.length < MIN_INVOKE_SECRET_LENGTH) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${name} is too short (${value.length} characters, at least ` +
+          `${MIN_INVOKE_SECRET_LENGTH}; generate one with \`openssl rand -hex 32\`)`,
+      });
+    }
+  });
+}
+
 const envSchema = z.object({
   SUPABASE_URL: httpUrl("SUPABASE_URL", true).optional(),
   SUPABASE_DB_URL: z.string().optional().superRefine((value, ctx) => {
@@ -191,6 +221,8 @@ const envSchema = z.object({
   }),
   SUPABASE_SERVICE_ROLE_KEY: z.string().optional(),
   SUPABASE_SECRET_KEYS: secretKeysSchema,
+  EDGE_INVOKE_SECRET: invokeSecret("EDGE_INVOKE_SECRET"),
+  EDGE_INVOKE_SECRET_PREVIOUS: invokeSecret("EDGE_INVOKE_SECRET_PREVIOUS"),
   TMDB_API_TOKEN: z.string().optional(),
   TMDB_API_KEY: z.string().optional(),
   TMDB_BASE_URL: httpUrl("TMDB_BASE_URL", true).optional(),
@@ -248,6 +280,13 @@ export function loadConfig(env: EnvSource): Config {
         "no caller could authenticate (set at least one of them)",
     );
   }
+  if (raw.EDGE_INVOKE_SECRET_PREVIOUS !== undefined && raw.EDGE_INVOKE_SECRET === undefined) {
+    add(
+      "EDGE_INVOKE_SECRET",
+      "EDGE_INVOKE_SECRET_PREVIOUS is set but EDGE_INVOKE_SECRET is not (while rotating, " +
+        "EDGE_INVOKE_SECRET holds the new secret and EDGE_INVOKE_SECRET_PREVIOUS the old one)",
+    );
+  }
   if (raw.TMDB_API_TOKEN === undefined && raw.TMDB_API_KEY === undefined) {
     add(
       "TMDB_API_TOKEN",
@@ -269,6 +308,9 @@ export function loadConfig(env: EnvSource): Config {
     supabaseDbUrl: raw.SUPABASE_DB_URL!,
     serviceRoleKey: raw.SUPABASE_SERVICE_ROLE_KEY,
     secretKeys: data.SUPABASE_SECRET_KEYS,
+    invokeSecrets: [raw.EDGE_INVOKE_SECRET, raw.EDGE_INVOKE_SECRET_PREVIOUS].filter(
+      (v): v is string => v !== undefined,
+    ),
     tmdb: {
       accessToken: raw.TMDB_API_TOKEN,
       apiKey: raw.TMDB_API_TOKEN === undefined ? raw.TMDB_API_KEY : undefined,

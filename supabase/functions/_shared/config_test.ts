@@ -147,3 +147,34 @@ Deno.test("loadConfig() still asks for a key when SUPABASE_SECRET_KEYS is an emp
   });
   assert.deepEqual(error.problems.map((p) => p.variable), ["SUPABASE_SERVICE_ROLE_KEY"]);
 });
+
+const INVOKE_SECRET = "a".repeat(64);
+const PREVIOUS_SECRET = "b".repeat(64);
+
+Deno.test("loadConfig() reads the invocation secrets, current first, and counts them as secrets", () => {
+  assert.deepEqual(loadConfig(env(VALID)).invokeSecrets, [], "optional: none by default");
+  const config = loadConfig(env({
+    ...VALID,
+    EDGE_INVOKE_SECRET: ` ${INVOKE_SECRET} `,
+    EDGE_INVOKE_SECRET_PREVIOUS: PREVIOUS_SECRET,
+  }));
+  assert.deepEqual(config.invokeSecrets, [INVOKE_SECRET, PREVIOUS_SECRET]);
+  assert.ok(config.secrets.includes(INVOKE_SECRET) && config.secrets.includes(PREVIOUS_SECRET));
+});
+
+Deno.test("loadConfig() refuses a short invocation secret and a previous one without a current one, naming both places", () => {
+  const short = configError({ ...VALID, EDGE_INVOKE_SECRET: "short-secret-value" });
+  assert.deepEqual(short.problems.map((p) => p.variable), ["EDGE_INVOKE_SECRET"]);
+  assert.match(
+    short.problems[0].message,
+    /^EDGE_INVOKE_SECRET is too short \(18 characters, at least 32; generate one with `openssl rand -hex 32`\); it must hold the same secret as the Vault secret edge_invoke_secret: set it with `supabase secrets set EDGE_INVOKE_SECRET=…`/,
+  );
+  assert.ok(!short.message.includes("short-secret-value"), "the value is never shown");
+  const orphan = configError({ ...VALID, EDGE_INVOKE_SECRET_PREVIOUS: PREVIOUS_SECRET });
+  assert.deepEqual(orphan.problems.map((p) => p.variable), ["EDGE_INVOKE_SECRET"]);
+  assert.match(
+    orphan.problems[0].message,
+    /EDGE_INVOKE_SECRET_PREVIOUS is set but EDGE_INVOKE_SECRET is not/,
+  );
+  assert.ok(!orphan.message.includes(PREVIOUS_SECRET));
+});

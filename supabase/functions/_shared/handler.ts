@@ -7,8 +7,12 @@
  * 3. resolves the dependencies: given directly (tests), or as `{ getDeps }` called on every
  *    request (production), so a `ConfigError` becomes a 500 `misconfigured` answer instead
  *    of a crash at start-up;
- * 4. checks the caller's key (401 `missing_api_key` / `invalid_api_key`);
- * 5. reads and parses the JSON body with the function's zod schema (400 / 413 / 415);
+ * 4. checks the caller: a request without an `x-tmdb-sync-signature` header must carry an
+ *    allowed key (401 `missing_api_key` / `invalid_api_key`) and is checked before its body
+ *    is read; a signed request (a cron call) has its body read first (413 / 415), then is
+ *    accepted on an allowed key or a valid signature over those exact bytes (401
+ *    `invalid_signature` / `stale_signature`, 500 `misconfigured` without a secret);
+ * 5. parses the JSON body with the function's zod schema (400);
  * 6. calls `handle`, and turns anything thrown on the way into the one error body
  *    (`errorResponse`: `{ error, message, request_id, details? }`, secrets redacted; an
  *    unknown error is a 500 `internal_error` pointing at the logs). A refused request
@@ -19,15 +23,26 @@
  */
 
 import type { z } from "zod";
-import { authorize } from "./auth.ts";
+import { authorize, hasAllowedKey } from "./auth.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { errorResponse, HttpError, readJsonBody, requestIdOf, requireMethod } from "./http.ts";
+import {
+  errorResponse,
+  HttpError,
+  parseJsonBody,
+  readBodyBytes,
+  readJsonBody,
+  requestIdOf,
+  requireMethod,
+} from "./http.ts";
+import { SIGNATURE_HEADER, verifyInvocationSignature } from "./invocation_signature.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
 /** The dependencies every function's handler takes (each adds its own). */
 export interface BaseHandlerDeps {
   /** Keys a caller may present. */
   allowedKeys: readonly string[];
+  /** Secrets a signed (cron) call may be signed with, current first. Default none. */
+  invokeSecrets?: readonly string[];
   /** Request and failure logs. */
   logger: Logger;
   /** Default system clock. */
@@ -111,9 +126,24 @@ export function createJsonHandler<D extends BaseHandlerDeps, B>(
     try {
       requireMethod(req, ["POST"]);
       deps = "getDeps" in source ? await source.getDeps() : source;
-      authorize(req, deps.allowedKeys);
-      const body = await readJsonBody(req, schema);
       const resolved = deps;
+      const signature = req.headers.get(SIGNATURE_HEADER);
+      let body: B;
+      if (signature === null) {
+        authorize(req, resolved.allowedKeys);
+        body = await readJsonBody(req, schema);
+      } else {
+        const bytes = await readBodyBytes(req);
+        if (!hasAllowedKey(req, resolved.allowedKeys)) {
+          verifyInvocationSignature(signature, {
+            functionName: fn,
+            body: bytes,
+            secrets: resolved.invokeSecrets ?? [],
+            nowMs: (resolved.clock ?? systemClock).now(),
+          });
+        }
+        body = parseJsonBody(bytes, schema);
+      }
       return await handle({
         req,
         body,

@@ -4,6 +4,7 @@ import { FakeClock } from "./clock.ts";
 import { ConfigError } from "./config.ts";
 import { type BaseHandlerDeps, createJsonHandler, type HandleContext } from "./handler.ts";
 import { HttpError, jsonResponse } from "./http.ts";
+import { SIGNATURE_HEADER, signInvocation } from "./invocation_signature.ts";
 import { createMemoryLogger, type MemoryLogger } from "./logger.ts";
 
 /** A JSON response body, read field by field in the assertions. */
@@ -258,4 +259,111 @@ Deno.test("createJsonHandler() redacts the deps' secrets from an HttpError messa
   const res = await call(h, post("{}"));
   assert.equal(res.status, 400);
   assert.equal(res.body.message, "the value [REDACTED] is bad");
+});
+
+// ---------------------------------------------------------------------------------------
+// Signed (cron) calls
+// ---------------------------------------------------------------------------------------
+
+const INVOKE_SECRET = "invoke-secret-SECRET-0123456789abcdef0123456789";
+const NOW_S = 1_800_000_000;
+
+function signed(body: string, options: { secret?: string; fn?: string; at?: number } = {}) {
+  const header = signInvocation({
+    secret: options.secret ?? INVOKE_SECRET,
+    functionName: options.fn ?? "t",
+    body,
+    signedAt: options.at ?? NOW_S,
+  });
+  return post(body, { authorization: "", [SIGNATURE_HEADER]: header });
+}
+
+function signedHarness(deps: Partial<BaseHandlerDeps> = {}): Harness {
+  return harness({
+    deps: {
+      invokeSecrets: [INVOKE_SECRET],
+      clock: new FakeClock({ start: NOW_S * 1000 }),
+      ...deps,
+    },
+  });
+}
+
+Deno.test("createJsonHandler() accepts a call signed over its exact body, without any key", async () => {
+  const h = signedHarness();
+  const res = await call(h, signed('{"n": 7}'));
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, { body: { n: 7 } });
+  assert.equal(h.calls.length, 1);
+});
+
+Deno.test("createJsonHandler() refuses a signed call whose body, function or secret differs (401 invalid_signature)", async () => {
+  const h = signedHarness();
+  const tampered = signed('{"n": 7}');
+  const header = tampered.headers.get(SIGNATURE_HEADER)!;
+  for (
+    const req of [
+      post('{"n": 8}', { authorization: "", [SIGNATURE_HEADER]: header }),
+      signed('{"n": 7}', { fn: "other-function" }),
+      signed('{"n": 7}', { secret: "another-secret-0123456789abcdef0123456789" }),
+    ]
+  ) {
+    const res = await call(h, req);
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error, "invalid_signature");
+    assert.ok(!JSON.stringify(res.body).includes(INVOKE_SECRET));
+  }
+  assert.equal(h.calls.length, 0);
+  assert.deepEqual(
+    h.logger.entries.filter((e) => e.event === "request_failed").map((e) => e.error),
+    ["invalid_signature", "invalid_signature", "invalid_signature"],
+  );
+});
+
+Deno.test("createJsonHandler() refuses a replay after 10 minutes (401 stale_signature)", async () => {
+  const h = signedHarness({ clock: new FakeClock({ start: (NOW_S + 601) * 1000 }) });
+  const res = await call(h, signed("{}"));
+  assert.equal(res.status, 401);
+  assert.equal(res.body.error, "stale_signature");
+  assert.equal(h.calls.length, 0);
+});
+
+Deno.test("createJsonHandler() answers a signed call 500 misconfigured when the function has no invocation secret", async () => {
+  const h = signedHarness({ invokeSecrets: [] });
+  const res = await call(h, signed("{}"));
+  assert.equal(res.status, 500);
+  assert.equal(res.body.error, "misconfigured");
+  assert.match(res.body.message, /EDGE_INVOKE_SECRET is not set/);
+  assert.match(res.body.message, /edge_invoke_secret/);
+});
+
+Deno.test("createJsonHandler() still accepts an operator's key, with or without a (bad) signature header", async () => {
+  const h = signedHarness();
+  const withKey = await call(h, post('{"n": 2}', { [SIGNATURE_HEADER]: "t=1,v1=00" }));
+  assert.equal(withKey.status, 200);
+  const plain = await call(h, post('{"n": 3}'));
+  assert.equal(plain.status, 200);
+  assert.deepEqual(h.calls.map((c) => c.body.n), [2, 3]);
+});
+
+Deno.test("createJsonHandler() still checks the key of an unsigned call before reading its body", async () => {
+  const h = signedHarness();
+  let pulled = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled = true;
+      controller.enqueue(new TextEncoder().encode("{}"));
+      controller.close();
+    },
+  }, { highWaterMark: 0 });
+  const res = await call(
+    h,
+    new Request("http://localhost/functions/v1/t", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    }),
+  );
+  assert.equal(res.status, 401);
+  assert.equal(res.body.error, "missing_api_key");
+  assert.equal(pulled, false, "the body of an unauthenticated call is not read");
 });

@@ -1,7 +1,8 @@
 /**
  * The HTTP boundary of every function: one error type ({@link HttpError}), one responder
  * ({@link errorResponse}) that turns any thrown value into a JSON error body, and the checks
- * every handler starts with ({@link requireMethod}, {@link readJsonBody}).
+ * every handler starts with ({@link requireMethod}, {@link readJsonBody}, or
+ * {@link readBodyBytes} and {@link parseJsonBody} when the raw bytes are needed first).
  *
  * Every error body is `{ error, message, request_id, details? }` where `error` is a
  * snake_case code (`invalid_body`, `missing_api_key`, …). An error that is not an
@@ -248,20 +249,16 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> 
 }
 
 /**
- * Reads the body as JSON and parses it with `schema`. Throws an {@link HttpError}:
+ * Reads the request body's bytes, at most `maxBytes`, for a JSON request. Throws an
+ * {@link HttpError}:
  * - 413 `body_too_large` when `Content-Length` or the bytes actually received exceed
  *   `maxBytes` (the stream is not read past the limit);
- * - 415 `unsupported_media_type` when a `Content-Type` other than JSON is declared;
- * - 400 `invalid_json` when the body is empty, not UTF-8 or not JSON (naming the parse error);
- * - 400 `invalid_body` naming every failing field path (see {@link describeIssues}), with
- *   the issues as `details`, and naming the first string holding a NUL character (U+0000),
- *   which PostgreSQL cannot store.
+ * - 415 `unsupported_media_type` when a `Content-Type` other than JSON is declared.
  */
-export async function readJsonBody<T>(
+export async function readBodyBytes(
   req: Request,
-  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
   options: ReadJsonBodyOptions = {},
-): Promise<T> {
+): Promise<Uint8Array> {
   const { maxBytes = DEFAULT_MAX_BODY_BYTES } = options;
   const declared = req.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
@@ -278,7 +275,20 @@ export async function readJsonBody<T>(
       );
     }
   }
-  const bytes = await readLimited(req, maxBytes);
+  return await readLimited(req, maxBytes);
+}
+
+/**
+ * Parses a body's bytes as JSON and then with `schema`. Throws an {@link HttpError}:
+ * - 400 `invalid_json` when the body is empty, not UTF-8 or not JSON (naming the parse error);
+ * - 400 `invalid_body` naming every failing field path (see {@link describeIssues}), with
+ *   the issues as `details`, and naming the first string holding a NUL character (U+0000),
+ *   which PostgreSQL cannot store.
+ */
+export function parseJsonBody<T>(
+  bytes: Uint8Array,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+): T {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -322,4 +332,16 @@ export async function readJsonBody<T>(
     );
   }
   return parsed.data;
+}
+
+/**
+ * Reads the body as JSON and parses it with `schema`: {@link readBodyBytes} then
+ * {@link parseJsonBody}, with their errors (413, 415, 400 `invalid_json` / `invalid_body`).
+ */
+export async function readJsonBody<T>(
+  req: Request,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  options: ReadJsonBodyOptions = {},
+): Promise<T> {
+  return parseJsonBody(await readBodyBytes(req, options), schema);
 }

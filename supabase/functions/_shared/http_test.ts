@@ -5,6 +5,8 @@ import {
   errorResponse,
   HttpError,
   jsonResponse,
+  parseJsonBody,
+  readBodyBytes,
   readJsonBody,
   requestIdOf,
   requireMethod,
@@ -225,4 +227,34 @@ Deno.test("readJsonBody() refuses a NUL character anywhere in the body with 400 
   const deep = "[".repeat(30_000) + '"\\u0000"' + "]".repeat(30_000);
   const nested = await httpError(() => readJsonBody(post(deep), schema));
   assert.match(nested.message, /^Invalid request body: (\[0\]){30000}: contains a NUL/);
+});
+
+Deno.test("readBodyBytes() returns the exact bytes received; parseJsonBody() parses them as readJsonBody() would", async () => {
+  const text = '{"n":  1, "s": "é"}';
+  const bytes = await readBodyBytes(
+    new Request("http://localhost/", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: text,
+    }),
+  );
+  assert.deepEqual(bytes, new TextEncoder().encode(text));
+  assert.deepEqual(parseJsonBody(bytes, z.object({ n: z.number(), s: z.string() })), {
+    n: 1,
+    s: "é",
+  });
+  assert.throws(() => parseJsonBody(new Uint8Array(), z.object({})), {
+    message: "Request body is empty: expected a JSON object",
+  });
+  await assert.rejects(
+    readBodyBytes(
+      new Request("http://localhost/", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "x".repeat(11),
+      }),
+      { maxBytes: 10 },
+    ),
+    (e: unknown) => e instanceof HttpError && e.status === 413,
+  );
 });

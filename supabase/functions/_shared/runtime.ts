@@ -41,6 +41,8 @@ export interface Runtime {
   clock: Clock;
   /** Keys a caller may present (service-role + secret keys). */
   allowedKeys: string[];
+  /** Secrets a signed cron call may be signed with (`config.invokeSecrets`). */
+  invokeSecrets: string[];
   /** Secret values, for redaction in error responses. */
   secrets: string[];
   /**
@@ -79,6 +81,7 @@ export function buildRuntime(fnName: string, env: EnvSource): Runtime {
     logger,
     clock: systemClock,
     allowedKeys: allowedKeysFromConfig(config),
+    invokeSecrets: config.invokeSecrets,
     secrets: config.secrets,
     store: createPostgresCatalogStore(sql),
     runs: createPostgresIngestionRunStore(sql),

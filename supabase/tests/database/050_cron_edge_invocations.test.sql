@@ -1,12 +1,12 @@
 -- 050_cron_edge_invocations.test.sql
--- Migrations 016, 017, 020, 022 as the design summary's verification checklist sees them
--- (extensions, the cron jobs, tables, functions), then what a call_* function really does:
--- where the configuration comes from (Vault first, app.settings fallback, clear errors
--- naming the missing secret), the pg_net request it queues (URL, Authorization, body,
--- timeout), the invocation row it records (request id, never the key), the validation of
--- its arguments, and the per-run view edge_function_runs.
+-- Migrations 016, 017, 020, 022, 024 as the design summary's verification checklist sees
+-- them (extensions, the cron jobs, tables, functions), then what a call_* function really
+-- does: where the configuration comes from (Vault first, app.settings fallback for the URL,
+-- clear errors naming the missing secret), the pg_net request it queues (URL, a signature
+-- header and no key, body, timeout), the invocation row it records (request id, never a
+-- secret), the validation of its arguments, and the per-run view edge_function_runs.
 begin;
-select plan(59);
+select plan(64);
 -- The skipped cron firings below raise a NOTICE saying why; keep the test output quiet.
 set local client_min_messages = warning;
 
@@ -25,6 +25,16 @@ $fn$;
 
 set local app.settings.supabase_url = '';
 set local app.settings.service_role_key = '';
+
+-- The signature a request must carry: HMAC-SHA256 over "<t>.<function>.<body>", computed
+-- here independently of invoke_edge_function().
+create function pg_temp.expected_signature(p_secret text, p_function text, p_header text, p_body bytea)
+returns text
+language sql as $fn$
+  select format('t=%s,v1=%s', split_part(split_part(p_header, ',', 1), '=', 2), encode(extensions.hmac(
+    convert_to(split_part(split_part(p_header, ',', 1), '=', 2) || '.' || p_function || '.', 'UTF8') || p_body,
+    convert_to(p_secret, 'UTF8'), 'sha256'), 'hex'))
+$fn$;
 
 -- ---------------------------------------------------------------------------------------
 -- The verification checklist (docs: design summary, "Verification Checklist")
@@ -79,7 +89,7 @@ select has_view('public', 'edge_function_runs', 'edge_function_runs exists');
 -- Configuration: missing, Vault, fallback
 -- ---------------------------------------------------------------------------------------
 
-delete from vault.secrets where name in ('project_url', 'service_role_key');
+delete from vault.secrets where name in ('project_url', 'service_role_key', 'edge_invoke_secret');
 
 select throws_ok(
   $$ select public.get_supabase_url() $$,
@@ -101,11 +111,20 @@ select pg_temp.set_secret('project_url', 'https://ref.supabase.co');
 select throws_ok(
   $$ select public.call_refresh_worker('manual') $$,
   '55000',
-  'service_role_key is not configured: run select vault.create_secret(''<service-role or sb_secret key>'', ''service_role_key'');',
-  'URL set but no key: call_refresh_worker names the missing key');
+  'edge_invoke_secret is not configured: set one secret in both places: select vault.create_secret(''<secret>'', ''edge_invoke_secret''); '
+    || '(or vault.update_secret(id, ''<secret>'') if it exists) and supabase secrets set EDGE_INVOKE_SECRET=<secret> (locally: supabase/functions/.env)',
+  'URL set but no invocation secret: call_refresh_worker names the secret and both places to set it');
 select is((select count(*)::int from public.edge_function_invocations i
             where i.invoked_at = now()),
           0, 'a failed call records no invocation');
+select pg_temp.set_secret('edge_invoke_secret', 'too-short-secret');
+select throws_ok(
+  $$ select public.call_refresh_worker('manual') $$,
+  '22023',
+  'edge_invoke_secret is too short (16 characters, at least 32): set one secret in both places: select vault.create_secret(''<secret>'', ''edge_invoke_secret''); '
+    || '(or vault.update_secret(id, ''<secret>'') if it exists) and supabase secrets set EDGE_INVOKE_SECRET=<secret> (locally: supabase/functions/.env)',
+  'a short invocation secret is refused, showing its length, not its value');
+select pg_temp.set_secret('edge_invoke_secret', 'pgtap-invoke-secret-0123456789abcdef0123456789abcdef');
 
 select pg_temp.set_secret('project_url', 'not a url');
 select throws_ok(
@@ -150,9 +169,26 @@ select is(
   (select q.method from net.http_request_queue q where q.id = (select request_id from t_req)),
   'POST', 'it is a POST');
 select is(
-  (select q.headers from net.http_request_queue q where q.id = (select request_id from t_req)),
-  '{"Content-Type": "application/json", "Authorization": "Bearer sb_secret_TESTKEY_1234567890"}'::jsonb,
-  'headers: JSON content type and the Vault key as a bearer token');
+  (select array_agg(k order by k) from net.http_request_queue q, jsonb_object_keys(q.headers) k
+    where q.id = (select request_id from t_req)),
+  array['Content-Type', 'x-tmdb-sync-signature'],
+  'headers: the JSON content type and the signature, no Authorization or apikey');
+select is(
+  (select q.headers ->> 'x-tmdb-sync-signature' from net.http_request_queue q
+    where q.id = (select request_id from t_req)),
+  (select pg_temp.expected_signature('pgtap-invoke-secret-0123456789abcdef0123456789abcdef',
+                                     'scheduled-ingest', q.headers ->> 'x-tmdb-sync-signature', q.body)
+     from net.http_request_queue q where q.id = (select request_id from t_req)),
+  'the signature is HMAC-SHA256(edge_invoke_secret, "<t>.scheduled-ingest.<the bytes pg_net sends>")');
+select ok(
+  (select abs(split_part(split_part(q.headers ->> 'x-tmdb-sync-signature', ',', 1), '=', 2)::bigint
+              - extract(epoch from clock_timestamp())) < 60
+     from net.http_request_queue q where q.id = (select request_id from t_req)),
+  'the signature''s time t is now (unix seconds)');
+select is(
+  (select count(*)::int from net.http_request_queue q
+    where q::text like '%TESTKEY%' or q::text like '%pgtap-invoke-secret%' or q::text ilike '%bearer%'),
+  0, 'neither the service key (still in Vault) nor the invocation secret is in pg_net''s queue');
 select is(
   (select q.timeout_milliseconds from net.http_request_queue q where q.id = (select request_id from t_req)),
   150000, 'pg_net waits 150 s (scheduled-ingest''s budget is 120 s)');
@@ -210,20 +246,24 @@ create temp table t_req2 on commit drop as
          public.call_refresh_worker('cron') as worker_cron;
 
 select results_eq(
-  $$ select q.url, q.timeout_milliseconds, q.headers ->> 'Authorization',
+  $$ select q.url, q.timeout_milliseconds,
+            q.headers ->> 'x-tmdb-sync-signature'
+              = pg_temp.expected_signature('pgtap-invoke-secret-0123456789abcdef0123456789abcdef',
+                                           split_part(q.url, '/', 6), q.headers ->> 'x-tmdb-sync-signature', q.body),
+            q.headers ? 'Authorization',
             convert_from(q.body, 'UTF8')::jsonb - 'run_id'
        from net.http_request_queue q
       where q.id in (select daily from t_req2 union all select worker from t_req2
                      union all select worker_cron from t_req2)
       order by q.id $$,
   $$ values
-       ('https://vault-ref.supabase.co/functions/v1/daily-refresh', 150000, 'Bearer sb_secret_TESTKEY_1234567890',
+       ('https://vault-ref.supabase.co/functions/v1/daily-refresh', 150000, true, false,
         '{"trigger": "manual", "job_name": null}'::jsonb),
-       ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, 'Bearer sb_secret_TESTKEY_1234567890',
+       ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, true, false,
         '{"trigger": "manual", "job_name": null}'::jsonb),
-       ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, 'Bearer sb_secret_TESTKEY_1234567890',
+       ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, true, false,
         '{"trigger": "cron", "job_name": "refresh_worker"}'::jsonb) $$,
-  'daily-refresh and refresh-worker requests: URL, 150 s timeout, key, {run_id, trigger, job_name}');
+  'daily-refresh and refresh-worker requests: URL, 150 s timeout, signed for their function, no key, {run_id, trigger, job_name}');
 select is(
   (select i.cron_jobid from public.edge_function_invocations i
     where i.request_id = (select worker_cron from t_req2)),
@@ -270,6 +310,10 @@ select throws_ok(
   $$ select public.invoke_edge_function('../auth/v1/admin', '{}', null, 'manual', 150000) $$, '22023',
   'function_name must be an Edge Function name like scheduled-ingest: current value is ''../auth/v1/admin''',
   'invoke_edge_function refuses a function name that is not a plain name');
+select throws_ok(
+  $$ select public.invoke_edge_function('refresh-worker', '{}', null, 'hourly', 150000) $$, '22023',
+  'trigger must be one of ''cron'', ''manual'': current value is ''hourly''',
+  'invoke_edge_function refuses an unknown trigger, listing the valid ones');
 select throws_ok(
   $$ select public.invoke_edge_function('refresh-worker', '{}', null, 'manual', 10) $$, '22023',
   'timeout_ms must be between 1000 and 900000: current value is 10',
@@ -332,17 +376,18 @@ select is(public.jsonb_or_null('[1, 2]'), '[1, 2]'::jsonb, 'jsonb_or_null: a JSO
 create temp table t_cron on commit drop as
   select public.invoke_edge_function('refresh-worker', '{}', 'refresh_worker', 'cron', 150000) as request_id;
 
-insert into cron.job_run_details (jobid, job_pid, database, username, command, status, return_message,
+-- Explicit run ids: as on hosted, postgres may not advance cron.runid_seq.
+insert into cron.job_run_details (runid, jobid, job_pid, database, username, command, status, return_message,
                                   start_time, end_time)
-select j.jobid, pg_backend_pid() + 1, 'postgres', 'postgres', j.command, 'failed', 'another session',
+select -11, j.jobid, pg_backend_pid() + 1, 'postgres', 'postgres', j.command, 'failed', 'another session',
        now() - interval '1 second', now() + interval '1 second'
   from cron.job j where j.jobname = 'refresh_worker'
 union all
-select j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'succeeded', '1 row',
+select -12, j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'succeeded', '1 row',
        now() - interval '1 second', now() + interval '1 second'
   from cron.job j where j.jobname = 'refresh_worker'
 union all
-select j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'failed', 'an earlier run',
+select -13, j.jobid, pg_backend_pid(), 'postgres', 'postgres', j.command, 'failed', 'an earlier run',
        now() - interval '2 hours', now() - interval '1 hour'
   from cron.job j where j.jobname = 'refresh_worker';
 
@@ -373,10 +418,11 @@ select is(
   (select array_agg(p.proname::text order by p.proname)
      from pg_proc p
     where p.pronamespace = 'public'::regnamespace
-      and p.proname in ('get_supabase_url', 'get_service_role_key', 'invoke_edge_function')
+      and p.proname in ('get_supabase_url', 'get_service_role_key', 'get_edge_invoke_secret',
+                        'invoke_edge_function')
       and p.prosecdef
       and 'search_path=""' = any (p.proconfig)),
-  array['get_service_role_key', 'get_supabase_url', 'invoke_edge_function'],
+  array['get_edge_invoke_secret', 'get_service_role_key', 'get_supabase_url', 'invoke_edge_function'],
   'the secret readers and invoke_edge_function are SECURITY DEFINER with search_path = ''''');
 select is(
   (select array_agg(p.proname::text order by p.proname)

@@ -124,10 +124,11 @@ insert into public.edge_function_invocations (request_id, run_id, function_name,
                                               backend_pid, invoked_at)
 values (-101, '00000000-0000-4000-8000-0000000000b1', 'refresh-worker', 'manual', '{}', 150000, 1, now() - interval '31 days'),
        (-102, '00000000-0000-4000-8000-0000000000b2', 'refresh-worker', 'manual', '{}', 150000, 1, now() - interval '1 day');
-insert into cron.job_run_details (jobid, job_pid, database, username, command, status, return_message, start_time, end_time)
-values (-1, 1, 'postgres', current_user, 'select 1', 'succeeded', '1 row', now() - interval '8 days', now() - interval '8 days'),
-       (-1, 1, 'postgres', current_user, 'select 1', 'succeeded', '1 row', now() - interval '6 days', now() - interval '6 days'),
-       (-1, 1, 'postgres', current_user, 'select 1', 'running', null, now() - interval '30 days', null);
+-- Explicit run ids: as on hosted, postgres may not advance cron.runid_seq.
+insert into cron.job_run_details (runid, jobid, job_pid, database, username, command, status, return_message, start_time, end_time)
+values (-1, -1, 1, 'postgres', current_user, 'select 1', 'succeeded', '1 row', now() - interval '8 days', now() - interval '8 days'),
+       (-2, -1, 1, 'postgres', current_user, 'select 1', 'succeeded', '1 row', now() - interval '6 days', now() - interval '6 days'),
+       (-3, -1, 1, 'postgres', current_user, 'select 1', 'running', null, now() - interval '30 days', null);
 
 select is(public.prune_old_rows(),
           '{"refresh_queue": 2, "tmdb_api_logs": 1, "scheduled_ingestion_log": 1,

@@ -1,8 +1,11 @@
 -- 090_prying_roles.test.sql
--- What anon and authenticated (the API roles a browser holds) can reach, checked GENERICALLY:
--- every table, view, sequence and function of the project in schema public is looked up in
--- the catalogs, and then actually tried as each role. Nothing here names a table or a
--- function to let it through except two short allowlists:
+-- What anon and authenticated (the API roles a browser holds) can reach, with the grants
+-- hosted Supabase gives: pg_net's schema, tables and functions are open to every role (see
+-- 003_net_and_cron_as_hosted), Vault and pg_cron are not.
+--
+-- Public is checked GENERICALLY: every table, view, sequence and function of the project in
+-- schema public is looked up in the catalogs, and then actually tried as each role. Nothing
+-- here names a table or a function to let it through except two short allowlists:
 --   * readable: the catalog (works and its child tables) for both roles, plus sync_state
 --     for authenticated only;
 --   * executable: the pure freshness-policy helpers (is_stale and friends).
@@ -13,10 +16,11 @@
 -- DELETE, TRUNCATE (nor REFERENCES, TRIGGER) on any relation. A new object that should be
 -- public has to be added to an allowlist here, on purpose.
 -- Also: every SECURITY DEFINER function in public has its search_path pinned, every table in
--- public has RLS on, no extension lives in public, and the secrets (Vault), pg_net's tables
--- and pg_cron's job commands are out of reach.
+-- public has RLS on, no extension lives in public; Vault, pg_cron's jobs and the migration
+-- history are out of reach; and what anon CAN read in net — the requests a cron call queues —
+-- holds no credential: no key, no Vault secret, nothing that authenticates as service_role.
 begin;
-select plan(49);
+select plan(57);
 set local client_min_messages = warning;
 
 -- ---------------------------------------------------------------------------------------
@@ -272,32 +276,41 @@ select ok(has_table_privilege('authenticated', 'public.sync_state', 'SELECT')
           and not has_table_privilege('authenticated', 'public.sync_state', 'INSERT, UPDATE, DELETE, TRUNCATE'),
           'authenticated may only SELECT public.sync_state');
 
--- Schemas: nothing to create in public; secrets, pg_net and pg_cron out of reach.
+-- Schemas: nothing to create in public or net; Vault, pg_cron and the migration history out
+-- of reach; net open, as on hosted Supabase.
 select is_empty(
   $$ select r || ' ' || s || ' ' || priv
        from unnest(array['anon', 'authenticated']) r,
-            unnest(array['vault', 'net', 'cron', 'supabase_migrations']) s,
+            unnest(array['vault', 'cron', 'supabase_migrations']) s,
             unnest(array['USAGE', 'CREATE']) priv
       where exists (select 1 from pg_namespace n where n.nspname = s)
         and has_schema_privilege(r, s, priv)
      union all
-     select r || ' public CREATE' from unnest(array['anon', 'authenticated']) r
-      where has_schema_privilege(r, 'public', 'CREATE') $$,
-  'anon/authenticated: no USAGE on vault, net, cron, supabase_migrations; no CREATE on public');
+     select r || ' ' || s || ' CREATE' from unnest(array['anon', 'authenticated']) r,
+                                            unnest(array['public', 'net']) s
+      where has_schema_privilege(r, s, 'CREATE') $$,
+  'anon/authenticated: no USAGE on vault, cron, supabase_migrations; no CREATE on public or net');
 select is_empty(
   $$ select r || ' ' || c.oid::regclass::text
        from unnest(array['anon', 'authenticated']) r, pg_class c
-      where c.relnamespace in (select oid from pg_namespace where nspname in ('vault', 'net', 'cron'))
+      where c.relnamespace in (select oid from pg_namespace
+                                where nspname in ('vault', 'cron', 'supabase_migrations'))
         and c.relkind in ('r', 'v', 'm', 'p', 'f')
         and has_any_column_privilege(r, c.oid, 'SELECT')
         and has_schema_privilege(r, c.relnamespace, 'USAGE')
      union all
      select r || ' ' || p.oid::regprocedure::text
        from unnest(array['anon', 'authenticated']) r, pg_proc p
-      where p.pronamespace in (select oid from pg_namespace where nspname in ('vault', 'net'))
+      where p.pronamespace in (select oid from pg_namespace where nspname in ('vault', 'cron'))
         and has_function_privilege(r, p.oid, 'EXECUTE')
         and has_schema_privilege(r, p.pronamespace, 'USAGE') $$,
-  'anon/authenticated can read no table of vault, net or cron (secrets, responses, job commands) nor call vault/net functions');
+  'anon/authenticated can read no table of vault, cron or the migration history (secrets, job commands) nor call vault/cron functions');
+select is(
+  (select count(*)::int
+     from unnest(array['anon', 'authenticated']) r,
+          unnest(array['net.http_request_queue', 'net._http_response']) t
+    where has_schema_privilege(r, 'net', 'USAGE') and has_table_privilege(r, t, 'SELECT')),
+  4, 'as on hosted, anon/authenticated may read net.http_request_queue and net._http_response (so nothing secret may be queued there)');
 
 -- ---------------------------------------------------------------------------------------
 -- Behaviour: every probe actually tried as each role
@@ -322,14 +335,18 @@ select is(pg_temp.sqlstate_of('select key from public.sync_state'), 'ok',
   'authenticated can read sync_state');
 reset role;
 
--- The secrets themselves, by name.
+-- The secrets and the jobs themselves, by name.
 set local role anon;
 select is(pg_temp.sqlstate_of('select decrypted_secret from vault.decrypted_secrets'), '42501',
   'anon cannot read vault.decrypted_secrets');
 select is(pg_temp.sqlstate_of('select public.get_service_role_key()'), '42501',
   'anon cannot call get_service_role_key()');
-select is(pg_temp.sqlstate_of($$select net.http_post('http://127.0.0.1:9/')$$), '42501',
-  'anon cannot queue HTTP requests with net.http_post()');
+select is(pg_temp.sqlstate_of('select command from cron.job'), '42501',
+  'anon cannot read cron job commands');
+select is(pg_temp.sqlstate_of($$select cron.schedule('pry', '* * * * *', 'select 1')$$), '42501',
+  'anon cannot schedule a cron job');
+select is(pg_temp.sqlstate_of('select count(*) from net.http_request_queue'), 'ok',
+  'anon can read net.http_request_queue (hosted grants)');
 reset role;
 set local role authenticated;
 select is(pg_temp.sqlstate_of('select decrypted_secret from vault.decrypted_secrets'), '42501',
@@ -338,7 +355,79 @@ select is(pg_temp.sqlstate_of('select public.get_service_role_key()'), '42501',
   'authenticated cannot call get_service_role_key()');
 select is(pg_temp.sqlstate_of('select command from cron.job'), '42501',
   'authenticated cannot read cron job commands');
+select is(pg_temp.sqlstate_of('select count(*) from net._http_response'), 'ok',
+  'authenticated can read net._http_response (hosted grants)');
 reset role;
+
+-- ---------------------------------------------------------------------------------------
+-- What a cron call leaves in net, read as anon and as authenticated
+-- ---------------------------------------------------------------------------------------
+
+-- A real cron call, queued in this transaction (rolled back, never sent), with secrets of
+-- known value in Vault, including a service key, so the checks below cannot pass vacuously.
+create function pg_temp.set_secret(p_name text, p_value text) returns void
+language plpgsql as $fn$
+begin
+  if exists (select 1 from vault.decrypted_secrets where name = p_name) then
+    perform vault.update_secret((select id from vault.decrypted_secrets where name = p_name), p_value);
+  else
+    perform vault.create_secret(p_value, p_name);
+  end if;
+end;
+$fn$;
+select pg_temp.set_secret('project_url', 'https://pry-ref.supabase.co');
+select pg_temp.set_secret('edge_invoke_secret', 'pry-invoke-secret-0123456789abcdef0123456789abcdef');
+select pg_temp.set_secret('service_role_key',
+  'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.pry-service-key-signature');
+
+create temp table t_call as select public.call_refresh_worker('cron') as request_id;
+create temp table t_seen (role text, part text, value text);
+grant select on t_call to anon, authenticated;
+grant insert on t_seen to anon, authenticated;
+
+create function pg_temp.look_at_the_call() returns void
+language sql as $fn$
+  insert into t_seen
+  select current_user, 'url', q.url from net.http_request_queue q
+   where q.id = (select request_id from t_call)
+  union all
+  select current_user, 'body', convert_from(q.body, 'UTF8') from net.http_request_queue q
+   where q.id = (select request_id from t_call)
+  union all
+  select current_user, 'header ' || h.key, h.value
+    from net.http_request_queue q, jsonb_each_text(q.headers) h
+   where q.id = (select request_id from t_call)
+$fn$;
+set local role anon;
+select pg_temp.look_at_the_call();
+reset role;
+set local role authenticated;
+select pg_temp.look_at_the_call();
+reset role;
+
+select results_eq(
+  $$ select role, part from t_seen order by role, part $$,
+  $$ values ('anon', 'body'), ('anon', 'header Content-Type'), ('anon', 'header x-tmdb-sync-signature'),
+            ('anon', 'url'),
+            ('authenticated', 'body'), ('authenticated', 'header Content-Type'),
+            ('authenticated', 'header x-tmdb-sync-signature'), ('authenticated', 'url') $$,
+  'anon and authenticated read the queued cron call: its URL, body and headers (Content-Type and the signature only)');
+select is_empty(
+  $$ select s.role || ' ' || s.part || ' holds the Vault secret ' || v.name
+       from t_seen s, vault.decrypted_secrets v
+      where v.name <> 'project_url' and v.decrypted_secret <> ''
+        and strpos(s.value, v.decrypted_secret) > 0 $$,
+  'nothing they read holds a Vault secret (the service key, the invocation secret or any other)');
+select is_empty(
+  $$ select role || ' ' || part || ': ' || left(value, 40) from t_seen
+      where lower(part) in ('header authorization', 'header apikey')
+         or value ~* 'bearer|sb_secret_|sb_publishable_'
+         or value ~ '[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}' $$,
+  'nothing they read is a key: no Authorization or apikey header, no Bearer token, no sb_ key, no JWT');
+select is(
+  (select count(*)::int from t_seen
+    where part = 'header x-tmdb-sync-signature' and value ~ '^t=[0-9]+,v1=[0-9a-f]{64}$'),
+  2, 'the signature header is a time and an HMAC digest: it authenticates nothing but this one call, not as service_role anywhere');
 
 select * from finish();
 rollback;

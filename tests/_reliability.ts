@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import postgres from "postgres";
+import { edgeLimitsFromEnv } from "../local/edge_limits.ts";
 import { type FunctionsHost, startFunctionsHost } from "../local/functions_host.ts";
 import { type StackConfig, stackConfig } from "../local/lib/stack_config.ts";
 import { connect, stack } from "./_stack.ts";
@@ -196,8 +197,9 @@ export interface ExtraHost extends FunctionsHost {
 
 /**
  * Starts a second functions host on a free port, pointing at the same database, with the
- * stack's function env plus `overrides` (e.g. a low `TMDB_TIMEOUT_MS`, a wrong token). Its
- * log goes to `.stack/<name>/reliability/<label>.log`.
+ * stack's function env plus `overrides` (e.g. a low `TMDB_TIMEOUT_MS`, a wrong token), under
+ * the same limits as the stack's host (`EDGE_*`). Its log goes to
+ * `.stack/<name>/reliability/<label>.log`.
  */
 export async function startExtraHost(
   label: string,
@@ -207,6 +209,7 @@ export async function startExtraHost(
   const file = await Deno.open(logFile, { create: true, append: true });
   const enc = new TextEncoder();
   const host = await startFunctionsHost({
+    ...edgeLimitsFromEnv(Deno.env),
     port: 0,
     functionsDir: `${cfg().root}/supabase/functions`,
     env: { ...stackFunctionEnv(), ...overrides },

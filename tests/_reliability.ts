@@ -280,15 +280,18 @@ export async function parkOtherQueueRows(
        set next_attempt_at = 'infinity'::timestamptz,
            lease_expires_at = case when q.status = 'processing' then 'infinity'::timestamptz end
       from old where q.id = old.id
-    returning q.id, old.next_attempt_at, old.lease_expires_at`;
+    returning q.id,
+              -- As text both ways: a row parked already holds 'infinity', which a JS Date cannot.
+              old.next_attempt_at::text as next_attempt_at,
+              old.lease_expires_at::text as lease_expires_at`;
   return async () => {
     if (parked.length === 0) return;
     const fresh = postgres(stack!.dbUrl, { max: 1, onnotice: () => {} });
     try {
       for (const p of parked) {
         await fresh`update public.refresh_queue
-                       set next_attempt_at = ${p.next_attempt_at},
-                           lease_expires_at = ${p.lease_expires_at}
+                       set next_attempt_at = ${p.next_attempt_at}::text::timestamptz,
+                           lease_expires_at = ${p.lease_expires_at}::text::timestamptz
                      where id = ${p.id}`;
       }
     } finally {

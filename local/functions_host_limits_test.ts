@@ -126,6 +126,14 @@ Deno.test("two concurrent requests to one function run in two processes, each un
     assert.deepEqual(results.map(([response]) => response.status), [200, 200]);
     const pids = results.map(([, body]) => (body as Burned).pid);
     assert.notEqual(pids[0], pids[1]);
+    // Both processes were started before either request ended: they ran side by side.
+    const order = logs.filter((e) => e.function === "burn").map((e) => e.event);
+    assert.deepEqual(order.filter((e) => e === "function_started" || e === "request"), [
+      "function_started",
+      "function_started",
+      "request",
+      "request",
+    ]);
     for (const [response] of results) {
       const cpuMs = requestLog(logs, response).cpu_ms as number;
       assert.ok(cpuMs >= 400 && cpuMs < 600, `cpu_ms ${cpuMs}`);

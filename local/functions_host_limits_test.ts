@@ -93,6 +93,17 @@ Deno.test("a request that burns CPU past the limit gets 546 WORKER_RESOURCE_LIMI
   });
 });
 
+Deno.test("the check when the response starts catches what no sample saw: 546 for a request past the CPU limit", async () => {
+  // No sample during the request: only the check when the response headers arrive.
+  await withHost({ cpuLimitMs: 300, usagePollMs: 60_000 }, async (host, logs) => {
+    const [response, body] = await call(host, "burn?cpu_ms=900");
+    assert.equal(response.status, 546);
+    assert.deepEqual(body, WORKER_LIMIT);
+    assert.equal(requestLog(logs, response).limit, "cpu");
+    assert.ok((requestLog(logs, response).cpu_ms as number) >= 900);
+  });
+});
+
 Deno.test("a normal request is unaffected and its log line has its CPU time and memory", async () => {
   await withHost({}, async (host, logs) => {
     const [response, body] = await call(host, "echo");

@@ -4,7 +4,8 @@
  * The host runs one of these per function, like hosted Supabase runs one isolate per function:
  *
  * ```sh
- * deno run --allow-net --allow-env --allow-read --allow-sys --config <repo>/deno.json \
+ * deno run --allow-net --allow-env --allow-read --allow-sys \
+ *   --v8-flags=--max-old-space-size=<memory limit, MB> --config <repo>/deno.json \
  *   local/function_entry.ts <absolute path to supabase/functions/<name>/index.ts>
  * ```
  *

@@ -3,10 +3,13 @@
  * needs Docker): one HTTP port serving `/functions/v1/<name>[/subpath]` for every folder
  * `<functionsDir>/<name>/index.ts` whose name does not start with `_` or `.`.
  *
- * Each function runs its real `index.ts` in its own `deno run` subprocess (see
- * `local/function_entry.ts`), started on its first request and kept warm, restarted on the next
- * request after it died. The subprocess gets only the env it is given (plus a few basics such
- * as PATH and HOME), like a hosted function gets only its project's env and secrets.
+ * Each function runs its real `index.ts` in `deno run` subprocesses (see
+ * `local/function_entry.ts`), one request at a time per process, like hosted isolates: a
+ * request takes an idle warm process or starts a new one (`local/function_pool.ts`). The host
+ * enforces the edge runtime's limits on every process (CPU time, memory, request idle timeout,
+ * wall clock; `local/edge_limits.ts`) and answers as hosted does when one is hit. The
+ * subprocess gets only the env it is given (plus a few basics such as PATH and HOME), like a
+ * hosted function gets only its project's env and secrets.
  *
  * Run it as a CLI (see {@linkcode main} / `--help`) or in-process with
  * {@linkcode startFunctionsHost}. See docs/functions-host.md.
@@ -19,21 +22,46 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import {
+  EDGE_LIMIT_SPECS,
+  edgeLimitFromFlag,
+  type EdgeLimits,
+  type LimitName,
+  resolveEdgeLimits,
+  retireReason,
+  WORKER_LIMIT_BODY,
+  WORKER_LIMIT_STATUS,
+} from "./edge_limits.ts";
+import {
   ENTRY_HOSTNAME_ENV,
   ENTRY_NAME_ENV,
   ENTRY_PORT_ENV,
-  ENTRY_READY_EVENT,
   REQUEST_ID_HEADER,
 } from "./function_entry.ts";
+import { FunctionPool, PoolClosedError } from "./function_pool.ts";
+import {
+  describeExit,
+  FunctionProcess,
+  type LogEntry,
+  logEntry as entry,
+  roundMb,
+} from "./function_process.ts";
+import { LimitWatch } from "./limit_watch.ts";
+import { assertProcessUsageAvailable } from "./process_usage.ts";
 
-/** Wall-clock limit per request, as on hosted Supabase's free plan (150 s). */
-export const DEFAULT_WALL_CLOCK_MS = 150_000;
+export type { LogEntry } from "./function_process.ts";
+
 /** How long a cold start may take before the request fails with 503 `boot_error`. */
 export const DEFAULT_BOOT_TIMEOUT_MS = 30_000;
 /** How long `close()` waits after SIGTERM before it SIGKILLs a function process. */
 export const DEFAULT_STOP_GRACE_MS = 2_000;
 /** Default CLI port: the dev stack's functions host (docs/CONVENTIONS.md). */
 export const DEFAULT_CLI_PORT = 54321;
+/** Most processes one function may have at once; further requests wait for a free one. */
+export const DEFAULT_MAX_PROCESSES_PER_FUNCTION = 16;
+/** An idle process beyond the one kept warm is stopped after this long without a request. */
+export const DEFAULT_IDLE_PROCESS_MS = 30_000;
+/** How often a busy process's CPU time and memory are sampled. */
+export const DEFAULT_USAGE_POLL_MS = 20;
 
 /**
  * The only variables of the host's own environment a function process inherits: what `deno`
@@ -84,18 +112,13 @@ const HOP_BY_HOP = [
 ];
 /** Encodings Deno's fetch decodes by itself (the body arrives decoded, the header stays). */
 const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "br"]);
-// deno-lint-ignore no-control-regex
-const ANSI_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
-/** One log line: a JSON object with at least `ts`, `level` and `event`. */
-export type LogEntry = Record<string, unknown> & {
-  ts: string;
-  level: "debug" | "info" | "warn" | "error";
-  event: string;
-};
-
-/** Options of {@linkcode startFunctionsHost}. */
-export interface FunctionsHostOptions {
+/**
+ * Options of {@linkcode startFunctionsHost}. The limits (`cpuLimitMs`, `memoryLimitMb`,
+ * `idleTimeoutMs`, `wallClockMs`) default to hosted's and may only be lowered (ranges in
+ * `EDGE_LIMIT_SPECS`, local/edge_limits.ts).
+ */
+export interface FunctionsHostOptions extends Partial<EdgeLimits> {
   /** Port to listen on; 0 picks a free one (read it back from the result). */
   port: number;
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -115,12 +138,16 @@ export interface FunctionsHostOptions {
    * Read once, at start.
    */
   envFile?: string;
-  /** Per-request wall-clock limit after the function started; over it → 504. Default 150 s. */
-  wallClockMs?: number;
   /** Cold-start limit (process start until it listens); over it → 503. Default 30 s. */
   bootTimeoutMs?: number;
   /** Grace period between SIGTERM and SIGKILL when stopping a function. Default 2 s. */
   stopGraceMs?: number;
+  /** Most processes per function (busy, starting or idle). Default 16. */
+  maxProcessesPerFunction?: number;
+  /** Idle time after which a process beyond the one kept warm is stopped. Default 30 s. */
+  idleProcessMs?: number;
+  /** How often a busy process's CPU time and memory are sampled. Default 20 ms. */
+  usagePollMs?: number;
   /** `deno` binary for the function processes. Default: the running one. */
   denoPath?: string;
   /** `deno.json` giving the import map. Default: the repo's `deno.json`. */
@@ -135,6 +162,8 @@ export interface FunctionsHost {
   url: string;
   /** The port it listens on (useful with `port: 0`). */
   port: number;
+  /** The limits it enforces. */
+  limits: EdgeLimits;
   /** Stops every function process (SIGTERM, then SIGKILL after a grace period) and the server. */
   close(): Promise<void>;
 }
@@ -238,184 +267,6 @@ export async function loadEnvFile(path: string): Promise<Record<string, string>>
   return vars;
 }
 
-class BootError extends Error {}
-
-/** One function's subprocess: spawned, waited for, its output forwarded, stopped. */
-class FunctionProcess {
-  readonly name: string;
-  readonly pid: number;
-  /** Resolves with the port the function listens on; rejects with a BootError. */
-  readonly ready: Promise<number>;
-  /** Resolves when the process has exited. */
-  readonly status: Promise<Deno.CommandStatus>;
-  exitStatus: Deno.CommandStatus | undefined;
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  #stdinClosed = false;
-  /** Resolves when the process has exited and its output has been forwarded. */
-  readonly done: Promise<void>;
-  readonly #log: (entry: LogEntry) => void;
-
-  constructor(
-    name: string,
-    command: Deno.Command,
-    log: (entry: LogEntry) => void,
-    onExit: (worker: FunctionProcess) => void,
-  ) {
-    this.name = name;
-    this.#log = log;
-    const spawnedAt = performance.now();
-    const child = command.spawn();
-    const pid = child.pid;
-    this.#child = child;
-    this.pid = pid;
-    this.#stdin = child.stdin.getWriter();
-    const ready = Promise.withResolvers<number>();
-    ready.promise.catch(() => {}); // Observed by whoever awaits it; never unhandled.
-    this.ready = ready.promise;
-    let isReady = false;
-
-    const stdout = (async () => {
-      for await (const line of readLines(child.stdout)) {
-        if (!isReady) {
-          const port = parseReadyLine(line);
-          if (port !== undefined) {
-            isReady = true;
-            ready.resolve(port);
-            log(entry("info", "function_started", {
-              function: name,
-              pid,
-              port,
-              boot_ms: Math.round(performance.now() - spawnedAt),
-            }));
-            continue;
-          }
-        }
-        this.#forward(line, "stdout");
-      }
-    })();
-    const stderr = (async () => {
-      for await (const line of readLines(child.stderr)) this.#forward(line, "stderr");
-    })();
-    this.status = child.status.then((status) => {
-      this.exitStatus = status;
-      this.#closeStdin();
-      ready.reject(
-        new BootError(
-          `Function '${name}' exited (${describeExit(status)}) before it started listening; ` +
-            `see its function_log lines`,
-        ),
-      );
-      log(entry(status.success ? "info" : "warn", "function_exited", {
-        function: name,
-        pid,
-        code: status.code,
-        signal: status.signal,
-      }));
-      onExit(this);
-      return status;
-    });
-    this.done = Promise.allSettled([stdout, stderr, this.status]).then(() => {});
-  }
-
-  get exited(): boolean {
-    return this.exitStatus !== undefined;
-  }
-
-  /** Closes stdin and sends SIGTERM; SIGKILL after `graceMs`. Waits for exit and output. */
-  async stop(graceMs: number): Promise<void> {
-    if (!this.exited) {
-      this.#closeStdin();
-      signal(this.#child, "SIGTERM");
-      const timer = setTimeout(() => signal(this.#child, "SIGKILL"), graceMs);
-      try {
-        await this.status;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    await this.done;
-  }
-
-  #closeStdin(): void {
-    if (this.#stdinClosed) return;
-    this.#stdinClosed = true;
-    this.#stdin.close().catch(() => {
-      // The child is gone already: nothing left to signal.
-    });
-  }
-
-  #forward(rawLine: string, stream: "stdout" | "stderr"): void {
-    const line = rawLine.replace(ANSI_ESCAPE, "").trimEnd();
-    if (line === "") return;
-    let parsed: unknown = line;
-    if (line.startsWith("{")) {
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        parsed = line;
-      }
-    }
-    const childLevel = typeof parsed === "object" && parsed !== null
-      ? (parsed as Record<string, unknown>).level
-      : undefined;
-    const level = childLevel === "debug" || childLevel === "info" || childLevel === "warn" ||
-        childLevel === "error"
-      ? childLevel
-      : stream === "stderr"
-      ? "error"
-      : "info";
-    this.#log(entry(level, "function_log", { function: this.name, stream, line: parsed }));
-  }
-}
-
-function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
-  try {
-    child.kill(name);
-  } catch {
-    // Already exited.
-  }
-}
-
-function parseReadyLine(line: string): number | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const message = JSON.parse(line) as { event?: unknown; port?: unknown };
-    if (message.event === ENTRY_READY_EVENT && Number.isInteger(message.port)) {
-      return message.port as number;
-    }
-  } catch {
-    // Not the ready line.
-  }
-  return undefined;
-}
-
-function describeExit(status: Deno.CommandStatus): string {
-  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      yield buffered.slice(0, newline).replace(/\r$/, "");
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf("\n");
-    }
-  }
-  if (buffered !== "") yield buffered;
-}
-
-function entry(
-  level: LogEntry["level"],
-  event: string,
-  fields: Record<string, unknown> = {},
-): LogEntry {
-  return { ts: new Date().toISOString(), level, event, ...fields };
-}
-
 function defaultLog(logEntry: LogEntry): void {
   console.log(JSON.stringify(logEntry));
 }
@@ -425,6 +276,74 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
     throw new RangeError(`${name} must be an integer from ${min} to ${max}: got ${value}`);
   }
   return value;
+}
+
+/** How a relayed response body ended. */
+type BodyOutcome = "complete" | "error" | "cancelled";
+
+/** A response body being copied from a function to the client. */
+interface RelayedBody {
+  /** The copy to answer with. */
+  stream: ReadableStream<Uint8Array>;
+  /** Ends the copy with an error (the client sees a broken body) and cancels the source. */
+  fail(error: Error): void;
+}
+
+/**
+ * Copies `body`: `onChunk` runs for every chunk, `beforeClose` may turn a complete body into a
+ * failed one (returning the error), and `onEnd` runs once when it completes, fails or is
+ * cancelled by the client.
+ */
+function relayBody(
+  body: ReadableStream<Uint8Array>,
+  hooks: {
+    onChunk(): void;
+    beforeClose(): Error | null;
+    onEnd(outcome: BodyOutcome): void;
+  },
+): RelayedBody {
+  const reader = body.getReader();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let ended = false;
+  const end = (outcome: BodyOutcome): boolean => {
+    if (ended) return false;
+    ended = true;
+    hooks.onEnd(outcome);
+    return true;
+  };
+  const fail = (error: Error) => {
+    if (!end("error")) return;
+    controller.error(error);
+    reader.cancel(error).catch(() => {});
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    async pull() {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        fail(new ResponseBodyFailed(error));
+        return;
+      }
+      if (ended) return;
+      if (chunk.done) {
+        const error = hooks.beforeClose();
+        if (error) fail(error);
+        else if (end("complete")) controller.close();
+      } else {
+        hooks.onChunk();
+        controller.enqueue(chunk.value);
+      }
+    },
+    async cancel(reason) {
+      end("cancelled");
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+  return { stream, fail };
 }
 
 /** Fetch errors quote the URL; the query string may carry a key, so it is masked. */
@@ -474,44 +393,9 @@ class ResponseBodyFailed extends Error {
 }
 
 /**
- * Copies `body`, calling `onEnd` once when it completes, fails or is cancelled by the client.
- */
-function trackBody(
-  body: ReadableStream<Uint8Array>,
-  onEnd: (outcome: "complete" | "error" | "cancelled", error?: unknown) => void,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let ended = false;
-  const end = (outcome: "complete" | "error" | "cancelled", error?: unknown) => {
-    if (ended) return;
-    ended = true;
-    onEnd(outcome, error);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          end("complete");
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        end("error", error);
-        controller.error(new ResponseBodyFailed(error));
-      }
-    },
-    async cancel(reason) {
-      end("cancelled");
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
-}
-
-/**
  * Starts the functions host. Resolves once it listens; rejects if the env file is unreadable or
- * sets a `SUPABASE_*` name, or if the options are invalid.
+ * sets a `SUPABASE_*` name, if the options are invalid (a limit above hosted's, say), or if
+ * `/proc` cannot be read (the limits could not be enforced).
  *
  * @example
  * ```ts
@@ -520,6 +404,7 @@ function trackBody(
  *   functionsDir: "supabase/functions",
  *   env: { SUPABASE_URL: "http://127.0.0.1:54321" },
  *   envFile: "supabase/functions/.env",
+ *   cpuLimitMs: 300, // lower than hosted's 2,000 ms: find CPU-heavy requests early
  * });
  * await fetch(`${host.url}/functions/v1/hello`);
  * await host.close();
@@ -528,12 +413,7 @@ function trackBody(
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = checkInteger("port", options.port, 0, 65535);
-  const wallClockMs = checkInteger(
-    "wallClockMs",
-    options.wallClockMs ?? DEFAULT_WALL_CLOCK_MS,
-    1,
-    2 ** 31 - 1,
-  );
+  const limits = resolveEdgeLimits(options);
   const bootTimeoutMs = checkInteger(
     "bootTimeoutMs",
     options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
@@ -546,6 +426,25 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     0,
     2 ** 31 - 1,
   );
+  const maxProcesses = checkInteger(
+    "maxProcessesPerFunction",
+    options.maxProcessesPerFunction ?? DEFAULT_MAX_PROCESSES_PER_FUNCTION,
+    1,
+    1_000,
+  );
+  const idleProcessMs = checkInteger(
+    "idleProcessMs",
+    options.idleProcessMs ?? DEFAULT_IDLE_PROCESS_MS,
+    1,
+    2 ** 31 - 1,
+  );
+  const usagePollMs = checkInteger(
+    "usagePollMs",
+    options.usagePollMs ?? DEFAULT_USAGE_POLL_MS,
+    1,
+    60_000,
+  );
+  assertProcessUsageAvailable();
   const functionsDir = resolve(options.functionsDir);
   try {
     if (!(await Deno.stat(functionsDir)).isDirectory) throw new Error("not a directory");
@@ -582,7 +481,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     if (value !== undefined) baseEnv[name] = value;
   }
 
-  const processes = new Map<string, FunctionProcess>();
+  const pools = new Map<string, FunctionPool<FunctionProcess>>();
   const running = new Set<FunctionProcess>();
   let closing: Promise<void> | undefined;
 
@@ -594,6 +493,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         "--allow-env",
         "--allow-read",
         "--allow-sys",
+        // A sudden allocation past the memory limit then ends in V8's out-of-memory abort
+        // at once, instead of growing until the next sample (external memory such as
+        // ArrayBuffers is caught by the resident-set samples).
+        `--v8-flags=--max-old-space-size=${limits.memoryLimitMb}`,
         "--config",
         configPath,
         ENTRY_PATH,
@@ -613,21 +516,49 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       stdout: "piped",
       stderr: "piped",
     });
-    const worker = new FunctionProcess(name, command, log, (exited) => {
-      if (processes.get(name) === exited) processes.delete(name);
+    const worker = new FunctionProcess(command, {
+      name,
+      log,
+      onExit: (exited) => pools.get(name)?.exited(exited),
     });
     running.add(worker);
     worker.done.then(() => running.delete(worker));
     return worker;
   };
 
-  const functionProcess = (name: string): FunctionProcess => {
-    const existing = processes.get(name);
-    if (existing && !existing.exited) return existing;
-    const worker = spawnFunction(name);
-    processes.set(name, worker);
-    return worker;
+  const poolFor = (name: string): FunctionPool<FunctionProcess> => {
+    let pool = pools.get(name);
+    if (!pool) {
+      pool = new FunctionPool<FunctionProcess>({
+        spawn: () => spawnFunction(name),
+        stop: (worker, reason) => {
+          if (worker.exited) return;
+          if (worker.killedFor === undefined) {
+            log(entry("info", "function_retired", {
+              function: name,
+              pid: worker.pid,
+              reason,
+              cpu_ms: worker.readyAt === undefined ? null : Math.round(worker.usage().cpuMs),
+            }));
+          }
+          worker.stop(stopGraceMs).catch(() => {});
+        },
+        retireReason: (worker) =>
+          worker.readyAt === undefined
+            ? null
+            : retireReason(worker.usage(), performance.now() - worker.readyAt, limits),
+        maxProcesses,
+        idleMs: idleProcessMs,
+      });
+      pools.set(name, pool);
+    }
+    return pool;
   };
+  const sweeper = setInterval(
+    () => pools.forEach((pool) => pool.sweep()),
+    Math.min(1_000, Math.max(10, Math.floor(idleProcessMs / 2))),
+  );
+  Deno.unrefTimer(sweeper);
 
   const handle = async (request: Request): Promise<Response> => {
     const startedAt = performance.now();
@@ -649,8 +580,13 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         ...fields,
       }));
     };
-    const fail = (status: number, error: string, message: string): Response => {
-      logRequest(status, { error });
+    const fail = (
+      status: number,
+      error: string,
+      message: string,
+      fields: Record<string, unknown> = {},
+    ): Response => {
+      logRequest(status, { ...fields, error });
       return Response.json({ error, message, request_id: requestId }, {
         status,
         headers: { [REQUEST_ID_HEADER]: requestId },
@@ -680,10 +616,16 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       return fail(503, "shutting_down", `The functions host is shutting down`);
     }
 
+    // A process serves one request at a time: waiting for a free one (when the function
+    // already has `maxProcesses`) counts against no limit, as hosted queues for an isolate.
+    const pool = poolFor(name);
     let worker: FunctionProcess;
     try {
-      worker = functionProcess(name);
+      worker = await pool.acquire();
     } catch (error) {
+      if (error instanceof PoolClosedError) {
+        return fail(503, "shutting_down", `The functions host is shutting down`);
+      }
       return fail(
         503,
         "boot_error",
@@ -691,47 +633,129 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       );
     }
     const boot = await settle(worker.ready, bootTimeoutMs);
-    if (boot.kind === "timeout") {
-      await worker.stop(stopGraceMs);
+    if (boot.kind !== "value") {
+      if (boot.kind === "timeout") await worker.stop(stopGraceMs);
+      pool.release(worker, { reusable: false, reason: "boot_error" });
       return fail(
         503,
         "boot_error",
-        `Function '${name}' did not start listening within ${bootTimeoutMs} ms (bootTimeoutMs)`,
+        boot.kind === "timeout"
+          ? `Function '${name}' did not start listening within ${bootTimeoutMs} ms (bootTimeoutMs)`
+          : (boot.error as Error).message,
       );
     }
-    if (boot.kind === "error") return fail(503, "boot_error", (boot.error as Error).message);
     const childPort = boot.value;
 
-    // The upstream request is bounded by the wall clock only. A client that disconnects does not
-    // cancel it before the response starts (hosted functions also keep running): watching
-    // `request.signal` would make Deno warn about its legacy abort-on-success behaviour. Once
-    // the response streams, a client disconnect cancels the body and so the upstream request.
-    const wallClock = new AbortController();
-    const timer = setTimeout(() => wallClock.abort(), wallClockMs);
-    const wallClockError = () =>
-      fail(
-        504,
-        "wall_clock_exceeded",
-        `Function '${name}' did not finish within ${wallClockMs} ms (wallClockMs)`,
-      );
+    // From here on the request runs under the limits. A breach of CPU, memory or the wall
+    // clock kills the process and ends the request; an idle timeout ends the request and
+    // leaves the process running (as hosted), never to be given another request.
+    let ended: LimitName | undefined;
+    let relayed: RelayedBody | undefined = undefined; // Set once the response streams.
+    let upstreamStatus = 0;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const limitReached = Promise.withResolvers<LimitName>();
+    const upstreamAbort = new AbortController();
+    const usageFields = (limit?: LimitName): Record<string, unknown> => ({
+      pid: worker.pid,
+      cpu_ms: Math.round(watch.cpuMs),
+      max_rss_mb: roundMb(watch.maxRssMb),
+      ...(limit ? { limit, process_cpu_ms: Math.round(watch.processUsage.cpuMs) } : {}),
+    });
+    const endAtLimit = (limit: LimitName) => {
+      if (ended) return;
+      ended = limit;
+      clearTimeout(idleTimer);
+      if (limit !== "idle_timeout") pool.release(worker, { reusable: false, reason: limit });
+      if (relayed) {
+        // The response has started: hosted cuts it off; the client sees a broken body.
+        logRequest(upstreamStatus, { ...usageFields(limit), error: limitError(limit) }, "error");
+        relayed.fail(new ResponseBodyFailed(new Error(`${limit} limit reached`)));
+      } else limitReached.resolve(limit);
+      upstreamAbort.abort();
+    };
+    const watch = new LimitWatch(worker, {
+      limits,
+      onBreach: (limit) => {
+        worker.kill(limit);
+        log(entry("error", "function_limit", {
+          function: name,
+          pid: worker.pid,
+          limit,
+          request_id: ended === "idle_timeout" ? null : requestId,
+          cpu_ms: Math.round(watch.processUsage.cpuMs),
+          peak_rss_mb: roundMb(watch.processUsage.peakRssMb),
+          message: limitMessage(limit, limits),
+        }));
+        endAtLimit(limit);
+      },
+    });
+    watch.start(usagePollMs);
+    idleTimer = setTimeout(() => endAtLimit("idle_timeout"), limits.idleTimeoutMs);
+    const limitResponse = (limit: LimitName): Response => {
+      if (limit === "idle_timeout") {
+        return fail(
+          504,
+          "idle_timeout",
+          `Function '${name}' sent no response within ${limits.idleTimeoutMs} ms ` +
+            `(request idle timeout)`,
+          usageFields(limit),
+        );
+      }
+      logRequest(WORKER_LIMIT_STATUS, { ...usageFields(limit), error: limitError(limit) });
+      return Response.json(WORKER_LIMIT_BODY, {
+        status: WORKER_LIMIT_STATUS,
+        headers: { [REQUEST_ID_HEADER]: requestId },
+      });
+    };
+
     const headers = new Headers(request.headers);
     for (const header of [...HOP_BY_HOP, "host", "content-length"]) headers.delete(header);
     headers.set(REQUEST_ID_HEADER, requestId);
 
-    let upstream: Response;
-    try {
-      upstream = await fetch(`http://127.0.0.1:${childPort}/${name}${subpath}${url.search}`, {
+    // A client that disconnects does not cancel the upstream request before the response
+    // starts (hosted functions also keep running): watching `request.signal` would make Deno
+    // warn about its legacy abort-on-success behaviour. Once the response streams, a client
+    // disconnect cancels the body and so the upstream request.
+    const answered = await Promise.race([
+      fetch(`http://127.0.0.1:${childPort}/${name}${subpath}${url.search}`, {
         method: request.method,
         headers,
         body: request.body,
         redirect: "manual",
-        signal: wallClock.signal,
-      });
-    } catch (error) {
-      clearTimeout(timer);
-      if (wallClock.signal.aborted) return wallClockError();
-      // A crash shows first as a reset connection; give the exit status a moment to arrive.
-      await settle(worker.status, 1_000);
+        signal: upstreamAbort.signal,
+      }).then(
+        (response) => ({ response }),
+        (error: unknown) => ({ error }),
+      ),
+      limitReached.promise.then((limit) => ({ limit })),
+    ]);
+    if ("limit" in answered) return limitResponse(answered.limit);
+    if (ended) {
+      if ("response" in answered) await answered.response.body?.cancel().catch(() => {});
+      return limitResponse(ended);
+    }
+    if ("error" in answered) {
+      // A crash shows first as a reset connection; give the exit status and the last output
+      // lines (V8's out-of-memory report) a moment to arrive.
+      await settle(worker.done, 1_000);
+      watch.check();
+      if (ended) return limitResponse(ended);
+      if (worker.exited && worker.outOfMemory) {
+        watch.stop();
+        ended = "memory";
+        pool.release(worker, { reusable: false, reason: "memory" });
+        log(entry("error", "function_limit", {
+          function: name,
+          pid: worker.pid,
+          limit: "memory",
+          request_id: requestId,
+          message: limitMessage("memory", limits),
+        }));
+        return limitResponse("memory");
+      }
+      watch.stop();
+      clearTimeout(idleTimer);
+      pool.release(worker, { reusable: false, reason: "failed" });
       return fail(
         502,
         "function_crashed",
@@ -740,9 +764,19 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
             describeExit(worker.exitStatus)
           }); it restarts on the next request`
           : `Function '${name}' failed to answer (connection dropped or request body failed): ${
-            withoutQuery((error as Error).message, url.search)
+            withoutQuery((answered.error as Error).message, url.search)
           }`,
+        usageFields(),
       );
+    }
+
+    const upstream = answered.response;
+    upstreamStatus = upstream.status;
+    clearTimeout(idleTimer);
+    // The function would have been stopped before it answered if it is past a limit now.
+    if (watch.check() && ended) {
+      await upstream.body?.cancel().catch(() => {});
+      return limitResponse(ended);
     }
 
     const responseHeaders = new Headers(upstream.headers);
@@ -758,21 +792,42 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       statusText: upstream.statusText,
       headers: responseHeaders,
     };
+    const finish = (fields: Record<string, unknown> = {}, level?: LogEntry["level"]) => {
+      watch.stop();
+      logRequest(upstream.status, { ...usageFields(), ...fields }, level);
+      pool.release(worker, { reusable: true });
+    };
     if (upstream.body === null) {
-      clearTimeout(timer);
-      logRequest(upstream.status);
+      finish();
       return new Response(null, init);
     }
-    const body = trackBody(upstream.body, (outcome) => {
-      clearTimeout(timer);
-      if (outcome === "complete") logRequest(upstream.status);
-      else if (wallClock.signal.aborted) {
-        logRequest(upstream.status, { error: "wall_clock_exceeded" }, "error");
-      } else if (outcome === "cancelled") {
-        logRequest(upstream.status, { error: "client_cancelled_response" }, "warn");
-      } else logRequest(upstream.status, { error: "response_body_failed" }, "error");
+    // Like hosted, the idle timeout also applies between two chunks of a streamed body.
+    idleTimer = setTimeout(() => endAtLimit("idle_timeout"), limits.idleTimeoutMs);
+    relayed = relayBody(upstream.body, {
+      onChunk() {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => endAtLimit("idle_timeout"), limits.idleTimeoutMs);
+      },
+      beforeClose() {
+        clearTimeout(idleTimer);
+        // The last check: past a limit, hosted would have stopped the function mid-body.
+        watch.check();
+        return ended ? new ResponseBodyFailed(new Error(`${ended} limit reached`)) : null;
+      },
+      onEnd(outcome) {
+        if (ended) return; // Logged by endAtLimit.
+        clearTimeout(idleTimer);
+        if (outcome === "complete") finish();
+        else if (outcome === "cancelled") {
+          finish({ error: "client_cancelled_response" }, "warn");
+        } else {
+          watch.stop();
+          logRequest(upstream.status, { ...usageFields(), error: "response_body_failed" }, "error");
+          pool.release(worker, { reusable: false, reason: "failed" });
+        }
+      },
     });
-    return new Response(body, init);
+    return new Response(relayed.stream, init);
   };
 
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -795,6 +850,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       },
     }, handle);
   } catch (error) {
+    clearInterval(sweeper);
     throw new Error(
       `Functions host cannot listen on ${hostname}:${port}: ${(error as Error).message}`,
     );
@@ -805,14 +861,21 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     url,
     port: boundPort,
     functions_dir: functionsDir,
-    wall_clock_ms: wallClockMs,
+    cpu_limit_ms: limits.cpuLimitMs,
+    memory_limit_mb: limits.memoryLimitMb,
+    idle_timeout_ms: limits.idleTimeoutMs,
+    wall_clock_ms: limits.wallClockMs,
+    max_processes_per_function: maxProcesses,
   }));
 
   return {
     url,
     port: boundPort,
+    limits,
     close() {
       closing ??= (async () => {
+        clearInterval(sweeper);
+        for (const pool of pools.values()) pool.close();
         await Promise.all([...running].map((worker) => worker.stop(stopGraceMs)));
         await server.shutdown();
         log(entry("info", "stopped", { url }));
@@ -822,10 +885,30 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   };
 }
 
-const CLI_USAGE = `Usage: deno run --allow-net --allow-read --allow-env --allow-run --allow-sys \\
-  local/functions_host.ts [flags]
+/** The `error` a request line gets for a limit. */
+function limitError(limit: LimitName): string {
+  return limit === "idle_timeout" ? "idle_timeout" : "worker_limit";
+}
+
+/** What the log says about a limit, in hosted's words where it has them. */
+function limitMessage(limit: LimitName, limits: EdgeLimits): string {
+  switch (limit) {
+    case "cpu":
+      return `CPU Time exceeded: the process used more than ${limits.cpuLimitMs} ms of CPU`;
+    case "memory":
+      return `Memory limit exceeded: the process used more than ${limits.memoryLimitMb} MB`;
+    case "wall_clock":
+      return `wall clock time limit reached: the process lived ${limits.wallClockMs} ms`;
+    case "idle_timeout":
+      return `no response within ${limits.idleTimeoutMs} ms`;
+  }
+}
+
+const CLI_USAGE = `Usage: deno run --allow-all local/functions_host.ts [flags]
 
 Serves supabase/functions/<name>/index.ts at http://HOST:PORT/functions/v1/<name>.
+Needs --allow-all: it reads each function's CPU time and memory in /proc, which Deno grants
+only to -A (the host can run subprocesses anyway).
 
   --port N             port to listen on, 0 = any free port (default ${DEFAULT_CLI_PORT})
   --hostname H         interface to listen on (default 127.0.0.1)
@@ -833,11 +916,17 @@ Serves supabase/functions/<name>/index.ts at http://HOST:PORT/functions/v1/<name
   --env-file FILE      dotenv file of secrets, may be missing (default <functions-dir>/.env)
   --env-json FILE      JSON object of the base env (SUPABASE_URL, keys, …); kept in a file so
                        secrets never appear on a command line
-  --wall-clock-ms N    per-request wall clock (default ${DEFAULT_WALL_CLOCK_MS})
   --boot-timeout-ms N  cold-start limit (default ${DEFAULT_BOOT_TIMEOUT_MS})
   --config FILE        deno.json for the functions (default <repo>/deno.json)
   --deno-path FILE     deno binary for the functions (default: this one)
   --help               show this text
+
+Edge runtime limits, per function process (hosted values by default; may only be lowered):
+${
+  EDGE_LIMIT_SPECS.map((spec) =>
+    `  --${spec.flag} N`.padEnd(23) + `${spec.min}..${spec.max} (default ${spec.default})`
+  ).join("\n")
+}
 
 Prints one JSON log line per event on stdout, {"event":"listening",…} once ready.
 Stops its function processes and exits on SIGTERM or SIGINT.`;
@@ -897,8 +986,10 @@ export async function main(args: string[]): Promise<number> {
         "functions-dir": { type: "string" },
         "env-file": { type: "string" },
         "env-json": { type: "string" },
-        "wall-clock-ms": { type: "string" },
         "boot-timeout-ms": { type: "string" },
+        ...Object.fromEntries(
+          EDGE_LIMIT_SPECS.map((spec) => [spec.flag, { type: "string" as const }]),
+        ),
         config: { type: "string" },
         "deno-path": { type: "string" },
         help: { type: "boolean" },
@@ -921,7 +1012,12 @@ export async function main(args: string[]): Promise<number> {
       functionsDir,
       env,
       envFile: values["env-file"] ?? join(functionsDir, ".env"),
-      wallClockMs: integerFlag("wall-clock-ms", values["wall-clock-ms"]),
+      ...Object.fromEntries(
+        EDGE_LIMIT_SPECS.map((spec) => [
+          spec.option,
+          edgeLimitFromFlag(spec, (values as Record<string, string | undefined>)[spec.flag]),
+        ]),
+      ),
       bootTimeoutMs: integerFlag("boot-timeout-ms", values["boot-timeout-ms"]),
       configPath: values.config,
       denoPath: values["deno-path"],

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import postgres from "postgres";
+import { edgeLimitsFromEnv } from "../local/edge_limits.ts";
 import { type FunctionsHost, startFunctionsHost } from "../local/functions_host.ts";
 import { type StackConfig, stackConfig } from "../local/lib/stack_config.ts";
 import { connect, stack } from "./_stack.ts";
@@ -196,8 +197,9 @@ export interface ExtraHost extends FunctionsHost {
 
 /**
  * Starts a second functions host on a free port, pointing at the same database, with the
- * stack's function env plus `overrides` (e.g. a low `TMDB_TIMEOUT_MS`, a wrong token). Its
- * log goes to `.stack/<name>/reliability/<label>.log`.
+ * stack's function env plus `overrides` (e.g. a low `TMDB_TIMEOUT_MS`, a wrong token), under
+ * the same limits as the stack's host (`EDGE_*`). Its log goes to
+ * `.stack/<name>/reliability/<label>.log`.
  */
 export async function startExtraHost(
   label: string,
@@ -207,6 +209,7 @@ export async function startExtraHost(
   const file = await Deno.open(logFile, { create: true, append: true });
   const enc = new TextEncoder();
   const host = await startFunctionsHost({
+    ...edgeLimitsFromEnv(Deno.env),
     port: 0,
     functionsDir: `${cfg().root}/supabase/functions`,
     env: { ...stackFunctionEnv(), ...overrides },
@@ -277,17 +280,18 @@ export async function parkOtherQueueRows(
        set next_attempt_at = 'infinity'::timestamptz,
            lease_expires_at = case when q.status = 'processing' then 'infinity'::timestamptz end
       from old where q.id = old.id
-    returning q.id, old.next_attempt_at::text as next_attempt_at,
+    returning q.id,
+              -- As text both ways: a row parked already holds 'infinity', which a JS Date cannot.
+              old.next_attempt_at::text as next_attempt_at,
               old.lease_expires_at::text as lease_expires_at`;
   return async () => {
     if (parked.length === 0) return;
     const fresh = postgres(stack!.dbUrl, { max: 1, onnotice: () => {} });
     try {
       for (const p of parked) {
-        // As text: a timestamp such as 'infinity' has no JavaScript Date.
         await fresh`update public.refresh_queue
-                       set next_attempt_at = ${p.next_attempt_at}::timestamptz,
-                           lease_expires_at = ${p.lease_expires_at}::timestamptz
+                       set next_attempt_at = ${p.next_attempt_at}::text::timestamptz,
+                           lease_expires_at = ${p.lease_expires_at}::text::timestamptz
                      where id = ${p.id}`;
       }
     } finally {

@@ -4,6 +4,7 @@
  * stand-in worker, TMDB stand-in, functions host).
  */
 import postgres from "postgres";
+import { edgeLimitFlags, edgeLimitsFromEnv } from "../edge_limits.ts";
 import { loadEnvFile } from "../functions_host.ts";
 import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
 import {
@@ -254,11 +255,18 @@ export function stopService(cfg: StackConfig, service: ServiceName): Promise<boo
   return stopDetached(pidFile(cfg, service));
 }
 
-/** Brings the whole stack up (idempotent) and returns its info. */
+/**
+ * Brings the whole stack up (idempotent) and returns its info. The functions host enforces the
+ * edge runtime's limits: hosted's, or lower ones from `EDGE_CPU_LIMIT_MS`,
+ * `EDGE_MEMORY_LIMIT_MB`, `EDGE_IDLE_TIMEOUT_MS`, `EDGE_WALL_CLOCK_MS` (a host that is already
+ * running keeps the limits it started with).
+ */
 export async function up(
   cfg: StackConfig,
   opts: { tmdbArgs?: string[]; functionsArgs?: string[] } = {},
 ): Promise<StackInfo> {
+  // Read first, so a bad value stops `npm start|test|bench` before anything starts.
+  const limits = edgeLimitsFromEnv(Deno.env);
   await ensureDatabase(cfg);
   const keys = await loadOrCreateKeys(cfg.keysFile);
   const info = await stackInfo(cfg, keys);
@@ -267,7 +275,14 @@ export async function up(
   await Deno.writeTextFile(cfg.infoFile, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
   await startService(cfg, info, keys, "pg_net_worker");
   await startService(cfg, info, keys, "tmdb_standin", opts.tmdbArgs);
-  await startService(cfg, info, keys, "functions_host", opts.functionsArgs);
+  step(
+    `functions host limits: CPU ${limits.cpuLimitMs} ms, memory ${limits.memoryLimitMb} MB, ` +
+      `idle timeout ${limits.idleTimeoutMs} ms, wall clock ${limits.wallClockMs} ms`,
+  );
+  await startService(cfg, info, keys, "functions_host", [
+    ...edgeLimitFlags(limits),
+    ...(opts.functionsArgs ?? []),
+  ]);
   return info;
 }
 

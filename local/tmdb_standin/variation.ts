@@ -123,9 +123,9 @@ export const VARIATIONS = [
     rate: 0.01,
     per: "movie",
     shows: ["details", "list"],
-    does: '1–2 of `runtime: "120"`, `adult: "false"`, `vote_count: 12.5`, `genres: null`, ' +
-      '`popularity: "12.3"`, `budget: "63000000"`, `video: 0`, `origin_country: "US"`, ' +
-      '`spoken_languages: {}`, `vote_average: "7.4"`',
+    does: "1–2 of: `runtime`, `adult`, `popularity`, `budget` or `vote_average` as a string " +
+      '(`"120"`, `"false"`), `vote_count` a fraction (`12.5`), `video: 0`, `genres: null`, ' +
+      '`origin_country` a string (`"US"`), `spoken_languages: {}`',
   },
   {
     kind: "empty_parts",
@@ -779,8 +779,9 @@ const NESTED: Partial<Record<VariationKind, (body: JsonObject, rng: Rng) => bool
   },
   release_note_missing: (body) => {
     let changed = false;
+    // A null note is `release_entry_fields_varied`'s: keep it.
     for (const entry of releaseEntries(body)) {
-      if (Object.hasOwn(entry, "note")) {
+      if (typeof entry.note === "string") {
         delete entry.note;
         changed = true;
       }
@@ -789,8 +790,9 @@ const NESTED: Partial<Record<VariationKind, (body: JsonObject, rng: Rng) => bool
   },
   descriptors_missing: (body) => {
     let changed = false;
+    // Filled descriptors are `release_entry_fields_varied`'s (the catalog sends `[]`): keep them.
     for (const entry of releaseEntries(body)) {
-      if (Object.hasOwn(entry, "descriptors")) {
+      if (Array.isArray(entry.descriptors) && entry.descriptors.length === 0) {
         delete entry.descriptors;
         changed = true;
       }
@@ -813,13 +815,9 @@ const NESTED: Partial<Record<VariationKind, (body: JsonObject, rng: Rng) => bool
     const ext = body.external_ids;
     if (!isObject(ext)) return false;
     let changed = false;
-    for (
-      const field of pickSome(
-        rng,
-        Object.keys(ext).filter((k) => k !== "id"),
-        rng.range(1, 3),
-      )
-    ) {
+    // Null ids (e.g. `imdb_id_null`'s) stay null.
+    const fields = Object.keys(ext).filter((k) => k !== "id" && ext[k] !== null);
+    for (const field of pickSome(rng, fields, rng.range(1, 3))) {
       changed = blank(rng, ext, field) || changed;
     }
     return changed;

@@ -137,9 +137,11 @@ const EFFECTS: Partial<Record<VariationKind, (before: Json, after: Json) => bool
       ["certification", "iso_639_1", "release_date"].some((k) => !(k in e) || e[k] === null) ||
       e.note === null || e.descriptors?.length > 0
     ),
+  // A null note and filled descriptors are release_entry_fields_varied's.
   release_note_missing: (b, a) =>
-    releaseEntries(b).length > 0 && releaseEntries(a).every((e) => !Object.hasOwn(e, "note")),
-  descriptors_missing: (_, a) => releaseEntries(a).every((e) => !Object.hasOwn(e, "descriptors")),
+    releaseEntries(b).length > 0 && releaseEntries(a).every((e) => typeof e.note !== "string"),
+  descriptors_missing: (_, a) =>
+    releaseEntries(a).every((e) => !Array.isArray(e.descriptors) || e.descriptors.length > 0),
   name_missing: (_, a) => [...(a.genres ?? []), ...a.keywords.keywords].some((x: Json) => !x.name),
   external_ids_varied: (b, a) =>
     Object.keys(b.external_ids).some((k) =>

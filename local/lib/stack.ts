@@ -16,7 +16,7 @@ import {
   stopServer,
 } from "./pg_cluster.ts";
 import { isAlive, portOpen, readPid, run, spawnDetached, stopDetached, waitFor } from "./procs.ts";
-import { dbUrl, type StackConfig, type StackInfo } from "./stack_config.ts";
+import { dbUrl, type StackConfig, type StackInfo, standinVariationArgs } from "./stack_config.ts";
 
 /** Prints a progress line. */
 export function step(msg: string): void {
@@ -187,6 +187,8 @@ export async function startService(
       "--anchor",
       anchor,
       ...(cfg.name === "dev" ? [] : ["--quiet"]),
+      // Varied like real TMDB unless TMDB_STANDIN_VARIATION=off.
+      ...standinVariationArgs(),
       ...extraArgs,
     ];
     env = { ...base, TMDB_STANDIN_TOKEN: keys.tmdbStandinToken };

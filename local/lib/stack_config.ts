@@ -65,6 +65,24 @@ export function portOffset(env: { get(name: string): string | undefined } = Deno
   return offset;
 }
 
+/**
+ * The TMDB stand-in's variation flag from `TMDB_STANDIN_VARIATION`: `["--variation", "off"]`
+ * for `off`, nothing when it is unset, blank or `on` (the stand-in varies its payloads like
+ * real TMDB unless told otherwise; see docs/tmdb-standin.md).
+ */
+export function standinVariationArgs(
+  env: { get(name: string): string | undefined } = Deno.env,
+): string[] {
+  const text = env.get("TMDB_STANDIN_VARIATION")?.trim().toLowerCase() ?? "";
+  if (text === "" || text === "on") return [];
+  if (text === "off") return ["--variation", "off"];
+  throw new Error(
+    `TMDB_STANDIN_VARIATION must be on or off: current value is ${
+      JSON.stringify(env.get("TMDB_STANDIN_VARIATION"))
+    }`,
+  );
+}
+
 /** Repository root, derived from this file's location (local/lib/). */
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { portOffset, stackConfig } from "./stack_config.ts";
+import { portOffset, stackConfig, standinVariationArgs } from "./stack_config.ts";
 
 const env = (value?: string) => ({
   get: (name: string) => name === "STACK_PORT_OFFSET" ? value : undefined,
@@ -34,4 +34,19 @@ Deno.test("stackConfig() applies the offset of the environment to every port", (
     if (before === undefined) Deno.env.delete("STACK_PORT_OFFSET");
     else Deno.env.set("STACK_PORT_OFFSET", before);
   }
+});
+
+Deno.test("standinVariationArgs() turns the stand-in's variation off only for TMDB_STANDIN_VARIATION=off", () => {
+  const variation = (value?: string) => ({
+    get: (name: string) => name === "TMDB_STANDIN_VARIATION" ? value : undefined,
+  });
+  assert.deepEqual(standinVariationArgs(variation()), []);
+  assert.deepEqual(standinVariationArgs(variation(" ")), []);
+  assert.deepEqual(standinVariationArgs(variation("on")), []);
+  assert.deepEqual(standinVariationArgs(variation("off")), ["--variation", "off"]);
+  assert.deepEqual(standinVariationArgs(variation(" OFF ")), ["--variation", "off"]);
+  assert.throws(
+    () => standinVariationArgs(variation("no")),
+    /TMDB_STANDIN_VARIATION must be on or off: current value is "no"/,
+  );
 });

@@ -1,8 +1,9 @@
 /**
  * Local HTTP stand-in for the TMDB v3 API (https://api.themoviedb.org/3), serving the
  * deterministic synthetic catalog from `catalog.ts` under `/3/...` (and without the prefix),
- * with TMDB's error bodies, a token-bucket rate limit, a simulated clock, deterministic fault
- * injection and a control API under `/__control/...`.
+ * varied like real TMDB's payloads (`variation.ts`, on unless turned off), with TMDB's error
+ * bodies, a token-bucket rate limit, a simulated clock, deterministic fault injection and a
+ * control API under `/__control/...`.
  *
  * In-process: `const tmdb = await startTmdbStandin({ port: 0, token: "t" })`, then point the
  * client at `tmdb.url` and `await tmdb.close()` at the end.
@@ -22,6 +23,7 @@ import {
   MAX_PAGE,
 } from "./catalog.ts";
 import { mulberry32, unit4 } from "./random.ts";
+import { varyDetails, varyPage } from "./variation.ts";
 
 /** TMDB allows at most this many `append_to_response` parts. */
 export const MAX_APPEND_PARTS = 20;
@@ -164,6 +166,11 @@ export interface TmdbStandinOptions {
   now?: () => Date;
   /** Initial fault configuration. */
   faults?: FaultConfig;
+  /**
+   * Vary payloads like real TMDB (default true): see `variation.ts` for the kinds and rates,
+   * seeded with the catalog's seed. False serves the catalog's payloads as built.
+   */
+  variation?: boolean;
   /** Called once per API request after it is answered (e.g. to print a JSON log line). */
   onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -178,6 +185,8 @@ export interface TmdbStandin {
   readonly port: number;
   /** The catalog being served. */
   readonly catalog: Catalog;
+  /** Whether payloads are varied (`variation.ts`). */
+  readonly variation: boolean;
   /** Stops the server: pending hangs and latencies end, then connections close. Idempotent. */
   close(): Promise<void>;
   /** A snapshot of the request statistics. */
@@ -320,6 +329,10 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
   const apiKey = options.apiKey;
   if (token !== undefined && token.length === 0) throw new Error("token must not be empty");
   if (apiKey !== undefined && apiKey.length === 0) throw new Error("apiKey must not be empty");
+  const variation = options.variation ?? true;
+  const varied = { seed: catalog.seed };
+  const listAnswer = <T extends { page: number; results: object[] }>(endpoint: string, page: T) =>
+    ok(variation ? varyPage(page, endpoint, varied).body : page);
   const baseLatency = options.latencyMs ?? 0;
   if (!(baseLatency >= 0)) throw new Error(`latencyMs must be ≥ 0, got ${baseLatency}`);
 
@@ -400,7 +413,8 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
         stats.injected.notFound++;
         return tmdbError(TMDB_ERRORS.notFound);
       }
-      return ok(catalog.details(id, now, parts));
+      const details = catalog.details(id, now, parts)!;
+      return ok(variation ? varyDetails(details, varied).body : details);
     }
     switch (path) {
       case "/movie/popular":
@@ -410,10 +424,11 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
       case "/trending/movie/week": {
         const page = listPage();
         if (page === null) return tmdbError(TMDB_ERRORS.invalidPage);
-        if (path === "/movie/popular") return ok(catalog.popular(now, page));
-        if (path === "/movie/now_playing") return ok(catalog.nowPlaying(now, page));
-        if (path === "/movie/upcoming") return ok(catalog.upcoming(now, page));
-        return ok(catalog.trending(path.endsWith("/day") ? "day" : "week", now, page));
+        if (path === "/movie/popular") return listAnswer(path, catalog.popular(now, page));
+        if (path === "/movie/now_playing") return listAnswer(path, catalog.nowPlaying(now, page));
+        if (path === "/movie/upcoming") return listAnswer(path, catalog.upcoming(now, page));
+        const window = path.endsWith("/day") ? "day" : "week";
+        return listAnswer(path, catalog.trending(window, now, page));
       }
       case "/movie/changes": {
         const page = listPage();
@@ -429,7 +444,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
         if (endRef - startMs > MAX_CHANGES_WINDOW_DAYS * DAY_MS) {
           return tmdbError(TMDB_ERRORS.invalidDateRange);
         }
-        return ok(catalog.changes(startMs, endExclusive, now, page));
+        return listAnswer(path, catalog.changes(startMs, endExclusive, now, page));
       }
       case "/configuration":
         return ok(catalog.configuration());
@@ -565,6 +580,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
             seed: catalog.seed,
             anchor: isoDay(catalog.anchorDay),
             now: new Date(simNowMs()).toISOString(),
+            variation,
           });
         case "GET /__control/stats":
           return json(snapshot());
@@ -659,6 +675,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
             origin,
             port: addr.port,
             catalog,
+            variation,
             close: () => {
               closed ??= (async () => {
                 closing.abort();
@@ -722,6 +739,7 @@ export async function main(args: string[]): Promise<TmdbStandin> {
       "latency-ms": { type: "string" },
       now: { type: "string" },
       anchor: { type: "string" },
+      variation: { type: "string" },
       quiet: { type: "boolean" },
     },
   });
@@ -745,6 +763,10 @@ export async function main(args: string[]): Promise<TmdbStandin> {
     now = () => new Date(Date.now() + delta);
   }
   const quiet = values.quiet === true;
+  const variation = values.variation ?? "on";
+  if (variation !== "on" && variation !== "off") {
+    throw new Error(`--variation must be on or off, got ${JSON.stringify(variation)}`);
+  }
   const standin = await startTmdbStandin({
     port: numberFlag("port", values.port, 0, 65535) ?? 54329,
     hostname: values.hostname,
@@ -756,6 +778,7 @@ export async function main(args: string[]): Promise<TmdbStandin> {
     latencyMs: numberFlag("latency-ms", values["latency-ms"], 0, 600_000),
     anchor: values.anchor,
     now,
+    variation: variation === "on",
     onRequest: quiet ? undefined : (entry) => console.log(JSON.stringify(entry)),
   });
   console.log(JSON.stringify({
@@ -767,6 +790,7 @@ export async function main(args: string[]): Promise<TmdbStandin> {
     anchor: isoDay(standin.catalog.anchorDay),
     now: standin.now().toISOString(),
     rateLimitPerSecond: rate,
+    variation,
   }));
   return standin;
 }

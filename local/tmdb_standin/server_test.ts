@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DAY_MS } from "./catalog.ts";
 import { startTmdbStandin, type TmdbStandin, type TmdbStandinOptions } from "./server.ts";
+import { variationsOf, variedDetails, varyPage } from "./variation.ts";
 
 /** Parsed JSON of unknown shape (tests index into it freely). */
 // deno-lint-ignore no-explicit-any
@@ -90,7 +91,8 @@ Deno.test("auth: missing or wrong credentials → 401/7; bearer and api_key acce
 });
 
 Deno.test("lists: TMDB shape; page must be an integer 1..500 (else 400/22)", async () => {
-  await withStandin({ size: 30_000 }, async (s) => {
+  // The shape as built: variation would add unknown fields to some envelopes.
+  await withStandin({ size: 30_000, variation: false }, async (s) => {
     const popular = await get(s, "/movie/popular?page=2&language=en-US");
     assert.equal(popular.status, 200);
     assert.deepEqual(Object.keys(popular.body), [
@@ -131,7 +133,8 @@ Deno.test("append_to_response: more than 20 parts → 400/27; unknown parts igno
 });
 
 Deno.test("changes: window > 14 days → 422/20; default window is the last 24 h", async () => {
-  await withStandin({}, async (s) => {
+  // Item keys as built: variation would null some `adult`s and add unknown fields.
+  await withStandin({ variation: false }, async (s) => {
     assertTmdbError(
       await get(s, "/movie/changes?start_date=2026-02-01&end_date=2026-02-16"),
       422,
@@ -381,6 +384,7 @@ Deno.test("CLI: prints a listening line, logs requests without secrets, exits on
   try {
     const listening = JSON.parse(await nextLine());
     assert.equal(listening.event, "listening");
+    assert.equal(listening.variation, "on", "variation is on unless --variation off");
     assert.match(listening.url, /^http:\/\/127\.0\.0\.1:\d+\/3$/);
     const res = await fetch(`${listening.url}/movie/550?api_key=cli-secret`, {
       headers: { authorization: "Bearer cli-secret" },
@@ -414,5 +418,89 @@ Deno.test("CLI: prints a listening line, logs requests without secrets, exits on
       // already exited
     }
     await child.status;
+  }
+});
+
+Deno.test("variation is on by default: details, lists and changes are served varied, identically every time", async () => {
+  await withStandin({ size: 3000 }, async (s) => {
+    assert.equal(s.variation, true);
+    assert.equal((await control(s, "health")).variation, true);
+    const parts = "credits,videos,release_dates,external_ids,keywords";
+    // Movies with at least two kinds that change details.
+    const ids = Array.from(s.catalog.ids).filter((id) =>
+      (variedDetails(s.catalog, id, NOW.getTime(), parts.split(","))?.applied.length ?? 0) >= 2
+    ).slice(0, 10);
+    assert.equal(ids.length, 10);
+    for (const id of ids) {
+      const expected = variedDetails(s.catalog, id, NOW.getTime(), parts.split(","))!;
+      const first = await fetch(`${s.url}/movie/${id}?append_to_response=${parts}`, {
+        headers: AUTH,
+      }).then((r) => r.text());
+      const second = await fetch(`${s.url}/movie/${id}?append_to_response=${parts}`, {
+        headers: AUTH,
+      }).then((r) => r.text());
+      assert.equal(first, JSON.stringify(expected.body), `movie ${id}`);
+      assert.equal(second, first, `movie ${id} served twice differently`);
+      assert.notEqual(
+        first,
+        JSON.stringify(s.catalog.details(id, NOW.getTime(), parts.split(","))),
+        `movie ${id} (${expected.applied}) served as built`,
+      );
+    }
+    // List items and changes items: exactly what varyPage makes of the catalog's page.
+    for (let page = 1; page <= 5; page++) {
+      const served = await get(s, `/movie/popular?page=${page}`);
+      const expected = varyPage(s.catalog.popular(NOW.getTime(), page), "/movie/popular", {
+        seed: s.catalog.seed,
+      });
+      assert.deepEqual(served.body, JSON.parse(JSON.stringify(expected.body)));
+    }
+    const window = "start_date=2026-02-20&end_date=2026-03-01";
+    const changes = await get(s, `/movie/changes?${window}`);
+    const nulls = changes.body.results.filter((x: Json) => x.adult === null);
+    const expectNull = changes.body.results.filter((x: Json) =>
+      variationsOf(x.id, { seed: s.catalog.seed }).includes("changes_adult_null")
+    );
+    assert.deepEqual(nulls.map((x: Json) => x.id), expectNull.map((x: Json) => x.id));
+    assert.ok(nulls.length > 0, "some changes item has adult: null");
+  });
+});
+
+Deno.test("variation off (option or --variation off) serves the catalog's payloads as built", async () => {
+  await withStandin({ variation: false }, async (s) => {
+    assert.equal((await control(s, "health")).variation, false);
+    const id = Array.from(s.catalog.ids).find((x) => variationsOf(x, { seed: 1 }).length >= 3)!;
+    const served = await get(s, `/movie/${id}?append_to_response=credits,release_dates`);
+    assert.deepEqual(
+      served.body,
+      JSON.parse(
+        JSON.stringify(s.catalog.details(id, NOW.getTime(), ["credits", "release_dates"])),
+      ),
+    );
+  });
+  const cli = (...flags: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./server.ts", import.meta.url).pathname, "--port", "0"]
+        .concat(flags),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  const bad = await cli("--variation", "maybe").output();
+  assert.equal(bad.code, 2);
+  assert.match(
+    new TextDecoder().decode(bad.stderr),
+    /--variation must be on or off, got \\"maybe\\"/,
+  );
+  const off = cli("--variation", "off", "--size", "200", "--quiet");
+  const reader = off.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let text = "";
+    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    assert.equal(JSON.parse(text.split("\n")[0]).variation, "off");
+  } finally {
+    off.kill("SIGTERM");
+    await reader.cancel();
+    await off.stderr.cancel();
+    await off.status;
   }
 });

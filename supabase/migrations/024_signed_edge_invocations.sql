@@ -17,6 +17,8 @@
 --   * public.edge_invocation_signature(): the header value for one call.
 --   * get_service_role_key() keeps its signature (users call it by name) but nothing calls it
 --     any more: the Vault secret service_role_key can be deleted (docs/deploy.md).
+--   * A call may also be recorded with trigger 'continuation': a refresh-worker run that
+--     stopped for its budget starting the next one (026).
 
 -- ============================================================================
 -- Extensions
@@ -107,6 +109,12 @@ comment on function public.get_service_role_key() is
 -- invoke_edge_function: signed, no key on the wire
 -- ============================================================================
 
+alter table public.edge_function_invocations
+  drop constraint if exists edge_function_invocations_trigger_check;
+alter table public.edge_function_invocations
+  add constraint edge_function_invocations_trigger_check
+  check (trigger in ('cron', 'manual', 'continuation'));
+
 create or replace function public.invoke_edge_function(
   function_name text,
   body jsonb,
@@ -122,7 +130,7 @@ set search_path = ''
 as $$
 declare
   -- The triggers a call may record (edge_function_invocations_trigger_check allows the same).
-  c_triggers constant text[] := array['cron', 'manual'];
+  c_triggers constant text[] := array['cron', 'manual', 'continuation'];
   v_run_id uuid := gen_random_uuid();
   v_body jsonb;
   v_url text;

@@ -241,9 +241,12 @@ select is(
 -- call_daily_refresh / call_refresh_worker
 -- ---------------------------------------------------------------------------------------
 
+-- The cron call first: while a refresh-worker run is in flight, cron starts no other (026);
+-- runs the stack's own cron made are out of the way (rolled back with the rest).
+update public.edge_function_invocations set invoked_at = now() - interval '1 day';
 create temp table t_req2 on commit drop as
-  select public.call_daily_refresh() as daily, public.call_refresh_worker() as worker,
-         public.call_refresh_worker('cron') as worker_cron;
+  select public.call_refresh_worker('cron') as worker_cron, public.call_daily_refresh() as daily,
+         public.call_refresh_worker() as worker;
 
 select results_eq(
   $$ select q.url, q.timeout_milliseconds,
@@ -257,12 +260,12 @@ select results_eq(
                      union all select worker_cron from t_req2)
       order by q.id $$,
   $$ values
+       ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, true, false,
+        '{"trigger": "cron", "job_name": "refresh_worker"}'::jsonb),
        ('https://vault-ref.supabase.co/functions/v1/daily-refresh', 150000, true, false,
         '{"trigger": "manual", "job_name": null}'::jsonb),
        ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, true, false,
-        '{"trigger": "manual", "job_name": null}'::jsonb),
-       ('https://vault-ref.supabase.co/functions/v1/refresh-worker', 150000, true, false,
-        '{"trigger": "cron", "job_name": "refresh_worker"}'::jsonb) $$,
+        '{"trigger": "manual", "job_name": null}'::jsonb) $$,
   'daily-refresh and refresh-worker requests: URL, 150 s timeout, signed for their function, no key, {run_id, trigger, job_name}');
 select is(
   (select i.cron_jobid from public.edge_function_invocations i
@@ -312,7 +315,7 @@ select throws_ok(
   'invoke_edge_function refuses a function name that is not a plain name');
 select throws_ok(
   $$ select public.invoke_edge_function('refresh-worker', '{}', null, 'hourly', 150000) $$, '22023',
-  'trigger must be one of ''cron'', ''manual'': current value is ''hourly''',
+  'trigger must be one of ''cron'', ''manual'', ''continuation'': current value is ''hourly''',
   'invoke_edge_function refuses an unknown trigger, listing the valid ones');
 select throws_ok(
   $$ select public.invoke_edge_function('refresh-worker', '{}', null, 'manual', 10) $$, '22023',

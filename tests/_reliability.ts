@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import postgres from "postgres";
-import { edgeLimitsFromEnv } from "../local/edge_limits.ts";
+import { type EdgeLimits, edgeLimitsFromEnv } from "../local/edge_limits.ts";
 import { type FunctionsHost, startFunctionsHost } from "../local/functions_host.ts";
 import { type StackConfig, stackConfig } from "../local/lib/stack_config.ts";
 import { connect, stack } from "./_stack.ts";
@@ -204,12 +204,14 @@ export interface ExtraHost extends FunctionsHost {
 export async function startExtraHost(
   label: string,
   overrides: Record<string, string>,
+  limits: Partial<EdgeLimits> = {},
 ): Promise<ExtraHost> {
   const logFile = `${outDir()}/extra_host_${label}.log`;
   const file = await Deno.open(logFile, { create: true, append: true });
   const enc = new TextEncoder();
   const host = await startFunctionsHost({
     ...edgeLimitsFromEnv(Deno.env),
+    ...limits,
     port: 0,
     functionsDir: `${cfg().root}/supabase/functions`,
     env: { ...stackFunctionEnv(), ...overrides },

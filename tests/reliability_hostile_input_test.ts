@@ -147,10 +147,23 @@ const SPECS: FunctionSpec[] = [
   {
     name: "refresh-worker",
     valid: { batch_size: 1, budget_ms: 1000 },
-    fields: COMMON_FIELDS([["batch_size", 1, 50], ["budget_ms", 1000, 140_000]]),
+    fields: COMMON_FIELDS([
+      ["batch_size", 1, 50],
+      ["budget_ms", 1000, 140_000],
+      ["cpu_budget_ms", 10, 1_900],
+      ["chain_link", 1, 1_000_000],
+    ]).map(([field, value, message]): [string, unknown, RegExp] =>
+      // refresh-worker also accepts the runs its chain starts (026).
+      field === "trigger" ? [field, value, /trigger must be 'cron', 'manual' or 'continuation'/] : [
+        field,
+        value,
+        message,
+      ]
+    ),
     closedStrings: [
-      ["trigger", /trigger: trigger must be 'cron' or 'manual'/],
+      ["trigger", /trigger: trigger must be 'cron', 'manual' or 'continuation'/],
       ["run_id", /run_id: run_id must be a uuid/],
+      ["chain_id", /chain_id: chain_id must be a uuid/],
     ],
     freeStrings: ["job_name"],
   },

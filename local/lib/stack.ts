@@ -150,6 +150,7 @@ export async function startService(
   keys: StackKeys,
   service: ServiceName,
   extraArgs: string[] = [],
+  functionEnv: Record<string, string> = {},
 ): Promise<void> {
   const pf = pidFile(cfg, service);
   if (await readPid(pf)) return;
@@ -203,6 +204,7 @@ export async function startService(
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
       EDGE_INVOKE_SECRET: keys.edgeInvokeSecret,
+      ...functionEnv,
     };
     if (info.tmdbIsStandin) {
       fnEnv.TMDB_BASE_URL = info.tmdbUrl;
@@ -258,6 +260,19 @@ export function stopService(cfg: StackConfig, service: ServiceName): Promise<boo
 }
 
 /**
+ * The functions' `EDGE_CPU_BUDGET_MS` for a host CPU limit: nothing at hosted's 2000 ms (the
+ * functions' default, 1500, applies), else the lowered limit minus the same margin for what a
+ * run spends outside its own count (a fresh process's first request: config, connections,
+ * compiling) and after its last check (the batch in hand, its answer): a quarter of the limit,
+ * at least 200 ms.
+ */
+export function functionCpuBudget(cpuLimitMs: number): Record<string, string> {
+  if (cpuLimitMs >= 2_000) return {};
+  const margin = Math.max(200, cpuLimitMs / 4);
+  return { EDGE_CPU_BUDGET_MS: String(Math.max(10, Math.floor(cpuLimitMs - margin))) };
+}
+
+/**
  * Brings the whole stack up (idempotent) and returns its info. The functions host enforces the
  * edge runtime's limits: hosted's, or lower ones from `EDGE_CPU_LIMIT_MS`,
  * `EDGE_MEMORY_LIMIT_MB`, `EDGE_IDLE_TIMEOUT_MS`, `EDGE_WALL_CLOCK_MS` (a host that is already
@@ -284,7 +299,7 @@ export async function up(
   await startService(cfg, info, keys, "functions_host", [
     ...edgeLimitFlags(limits),
     ...(opts.functionsArgs ?? []),
-  ]);
+  ], functionCpuBudget(limits.cpuLimitMs));
   return info;
 }
 

@@ -35,6 +35,12 @@ export interface Config {
    * `EDGE_INVOKE_SECRET_PREVIOUS` while rotating (`[]` when unset).
    */
   invokeSecrets: string[];
+  /**
+   * `EDGE_CPU_BUDGET_MS` (10..1900, default 1500): the CPU a long run (refresh-worker) lets
+   * its process use before it starts no more work. Hosted Supabase kills a function at
+   * 2000 ms; the local stack lowers this with its host's limit (`EDGE_CPU_LIMIT_MS`).
+   */
+  cpuBudgetMs: number;
   /** TMDB client settings. */
   tmdb: {
     /** `TMDB_API_TOKEN`, the API Read Access Token (sent as `Authorization: Bearer`). */
@@ -89,6 +95,7 @@ export const CONFIG_VARIABLES = [
   "SUPABASE_SECRET_KEYS",
   "EDGE_INVOKE_SECRET",
   "EDGE_INVOKE_SECRET_PREVIOUS",
+  "EDGE_CPU_BUDGET_MS",
   "TMDB_API_TOKEN",
   "TMDB_API_KEY",
   "TMDB_BASE_URL",
@@ -230,6 +237,7 @@ const envSchema = z.object({
   TMDB_MAX_CONCURRENT: intInRange("TMDB_MAX_CONCURRENT", 1, 20, 20),
   TMDB_TIMEOUT_MS: intInRange("TMDB_TIMEOUT_MS", 100, 150_000, 10_000),
   TMDB_MAX_ATTEMPTS: intInRange("TMDB_MAX_ATTEMPTS", 1, 10, 4),
+  EDGE_CPU_BUDGET_MS: intInRange("EDGE_CPU_BUDGET_MS", 10, 1_900, 1_500),
 });
 
 /**
@@ -311,6 +319,7 @@ export function loadConfig(env: EnvSource): Config {
     invokeSecrets: [raw.EDGE_INVOKE_SECRET, raw.EDGE_INVOKE_SECRET_PREVIOUS].filter(
       (v): v is string => v !== undefined,
     ),
+    cpuBudgetMs: data.EDGE_CPU_BUDGET_MS,
     tmdb: {
       accessToken: raw.TMDB_API_TOKEN,
       apiKey: raw.TMDB_API_TOKEN === undefined ? raw.TMDB_API_KEY : undefined,

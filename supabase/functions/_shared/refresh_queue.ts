@@ -92,8 +92,37 @@ export interface StepOptions {
   leaseSeconds: number;
 }
 
+/** What {@link WorkerQueue.continueRun} decided (`public.continue_refresh_worker`). */
+export interface Continuation {
+  /** Whether the next run was queued. */
+  continued: boolean;
+  /** `queued`, or why not: `paused`, `queue_empty`, `chain_limit`, `hourly_cap`. */
+  reason: string;
+  /** The pg_net request of the next run, when queued. */
+  request_id?: number;
+  /** The next run's id, when queued. */
+  run_id?: string;
+}
+
+/** The run a continuation follows. */
+export interface ContinueOptions {
+  /** This run. */
+  runId: string;
+  /** The chain's first run. */
+  chainId: string;
+  /** This run's place in the chain (1 for the first). */
+  chainLink: number;
+  /** Body fields the next run gets too (its budgets). */
+  body: Record<string, unknown>;
+}
+
 /** The refresh queue as `refresh-worker` drains it. */
 export interface WorkerQueue {
+  /**
+   * Queues the next run of the chain through pg_net unless a bound says no (one round trip,
+   * `public.continue_refresh_worker`).
+   */
+  continueRun(options: ContinueOptions): Promise<Continuation>;
   /**
    * One round trip (`public.refresh_worker_step`): stores the TMDB answers of `items`,
    * finishes every item's queue row (completed, or failed and retried with its error) and
@@ -166,6 +195,13 @@ const finishCountsSchema = z.object({
   lost_lease: count.default(0),
 }).passthrough();
 
+const continuationSchema = z.object({
+  continued: z.boolean(),
+  reason: z.string(),
+  request_id: count.optional(),
+  run_id: z.string().optional(),
+});
+
 const stepSchema = z.object({
   stored: z.array(storedMovieSchema.extend({ queue_id: count })),
   drift: driftSchema,
@@ -217,6 +253,17 @@ export function createPostgresRefreshQueue(sql: postgres.Sql): RefreshQueue & Wo
         finished: { completed, retried, failed, lost_lease },
         claimed: parsed.data.claimed,
       };
+    },
+    async continueRun({ runId, chainId, chainLink, body }) {
+      const rows = await sql`
+        select public.continue_refresh_worker(
+          ${runId}::uuid, ${chainId}::uuid, ${chainLink}::integer,
+          ${sql.json(body as postgres.JSONValue)}::jsonb
+        ) as r`;
+      const value = rows[0]?.r;
+      const parsed = continuationSchema.safeParse(value);
+      if (!parsed.success) throw unexpected("public.continue_refresh_worker", value, parsed.error);
+      return parsed.data;
     },
     async stats() {
       const rows = await sql`select public.refresh_queue_stats() as s`;

@@ -43,6 +43,8 @@ export interface Runtime {
   allowedKeys: string[];
   /** Secrets a signed cron call may be signed with (`config.invokeSecrets`). */
   invokeSecrets: string[];
+  /** CPU a long run lets its process use before it starts no more work (`config.cpuBudgetMs`). */
+  cpuBudgetMs: number;
   /** Secret values, for redaction in error responses. */
   secrets: string[];
   /**
@@ -82,6 +84,7 @@ export function buildRuntime(fnName: string, env: EnvSource): Runtime {
     clock: systemClock,
     allowedKeys: allowedKeysFromConfig(config),
     invokeSecrets: config.invokeSecrets,
+    cpuBudgetMs: config.cpuBudgetMs,
     secrets: config.secrets,
     store: createPostgresCatalogStore(sql),
     runs: createPostgresIngestionRunStore(sql),

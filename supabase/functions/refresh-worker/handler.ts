@@ -4,9 +4,12 @@
  * Called every 10 minutes by `public.call_refresh_worker()` through pg_net, or directly.
  *
  * Request (JSON, unknown keys rejected; `{}` is fine): `batch_size` (1..50, default 20),
- * `budget_ms` (1000..140000, default 110000: wall clock), `cpu_budget_ms` (100..1900,
- * default 1500: no batch starts once the run has used this much CPU; hosted Supabase kills
- * a request at 2000 ms), `run_id` (uuid), `trigger` (`cron` | `manual`), `job_name`.
+ * `budget_ms` (1000..140000, default 110000: wall clock), `cpu_budget_ms` (10..1900,
+ * default `EDGE_CPU_BUDGET_MS` or 1500: no batch starts once the process has used this much
+ * CPU; hosted Supabase kills it at 2000 ms), `run_id` (uuid), `trigger` (`cron` | `manual` | `continuation`),
+ * `job_name`, `chain_id` (uuid) and `chain_link` (≥ 1): the chain of runs this one belongs
+ * to. A run that stops for a budget while items are ready queues the next run of its chain
+ * (`public.continue_refresh_worker`), within the bounds of `refresh_worker_settings`.
  *
  * 200: the {@link RefreshWorkerSummary}. 502: the summary plus
  * `{error: "tmdb_unauthorized" | "tmdb_unavailable", message, request_id}`. Other errors:
@@ -16,7 +19,7 @@
  * @module
  */
 
-import type { z } from "zod";
+import { z } from "zod";
 import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
 import { type CpuMeter, createCpuMeter } from "../_shared/cpu_meter.ts";
 import {
@@ -26,7 +29,7 @@ import {
   type LazyHandlerDeps as LazyDeps,
 } from "../_shared/handler.ts";
 import { jsonResponse } from "../_shared/http.ts";
-import type { QueueStats, WorkerQueue } from "../_shared/refresh_queue.ts";
+import type { Continuation, QueueStats, WorkerQueue } from "../_shared/refresh_queue.ts";
 import type { TmdbClient } from "../_shared/tmdb_client.ts";
 import type { Drift } from "../_shared/tmdb_policy.ts";
 import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
@@ -68,8 +71,11 @@ export const LEASE_MARGIN_SECONDS = 30;
  */
 export const TMDB_BREAKER_THRESHOLD = 10;
 
-/** Bounds and default of `cpu_budget_ms` (hosted Supabase: 2000 ms per request). */
-export const CPU_BUDGET_MS = { min: 100, max: 1_900, default: 1_500 } as const;
+/**
+ * Bounds and default of `cpu_budget_ms` (hosted Supabase kills a function at 2000 ms); the
+ * default comes from the function's configuration (`EDGE_CPU_BUDGET_MS`) when it has one.
+ */
+export const CPU_BUDGET_MS = { min: 10, max: 1_900, default: 1_500 } as const;
 
 /** The request body. */
 export const refreshWorkerBodySchema = bodyObject({
@@ -77,10 +83,14 @@ export const refreshWorkerBodySchema = bodyObject({
     BATCH_SIZE.default,
   ),
   budget_ms: intInRange("budget_ms", BUDGET_MS.min, BUDGET_MS.max).default(BUDGET_MS.default),
-  cpu_budget_ms: intInRange("cpu_budget_ms", CPU_BUDGET_MS.min, CPU_BUDGET_MS.max).default(
-    CPU_BUDGET_MS.default,
-  ),
+  cpu_budget_ms: intInRange("cpu_budget_ms", CPU_BUDGET_MS.min, CPU_BUDGET_MS.max).optional(),
+  chain_id: z.string().uuid("chain_id must be a uuid").optional(),
+  chain_link: intInRange("chain_link", 1, 1_000_000).optional(),
   ...runFields,
+  // A run started by the previous run of its chain (public.continue_refresh_worker).
+  trigger: z.enum(["cron", "manual", "continuation"], {
+    errorMap: () => ({ message: "trigger must be 'cron', 'manual' or 'continuation'" }),
+  }).default("manual"),
 });
 
 /** A parsed request body. */
@@ -92,8 +102,8 @@ export interface RefreshWorkerSummary {
   run_id: string;
   /** `refresh-worker:<run_id>`, the `locked_by` of the claimed rows. */
   worker_id: string;
-  /** `cron` or `manual`. */
-  trigger: "cron" | "manual";
+  /** `cron`, `manual` or `continuation`. */
+  trigger: "cron" | "manual" | "continuation";
   /** The cron job, when there is one. */
   job_name: string | null;
   /** Batches claimed (non-empty). */
@@ -122,7 +132,17 @@ export interface RefreshWorkerSummary {
   queue: QueueStats;
   /** TMDB calls made (one per item; the client's HTTP retries are not counted). */
   tmdb_requests: number;
-  /** CPU the run used, in ms (`cpu_measured` false: estimated from the work done). */
+  /** The chain of runs: its first run's id and this run's place in it. */
+  chain: { id: string; link: number };
+  /**
+   * Whether this run queued the next one (only tried after stopping for a budget; `null`
+   * otherwise): `{continued, reason, request_id?, run_id?}`.
+   */
+  continuation: Continuation | null;
+  /**
+   * CPU the function's process has used, in ms, as the budget sees it (`cpu_measured` false:
+   * estimated from the work done).
+   */
   cpu_ms: number;
   /** Whether `cpu_ms` was measured. */
   cpu_measured: boolean;
@@ -138,6 +158,8 @@ export interface HandlerDeps extends BaseHandlerDeps {
   queue: WorkerQueue;
   /** A CPU meter started at the beginning of a run. Default {@link createCpuMeter}. */
   cpuMeter?: () => CpuMeter;
+  /** Default `cpu_budget_ms` (`EDGE_CPU_BUDGET_MS`). Default {@link CPU_BUDGET_MS}. */
+  cpuBudgetMs?: number;
   /** Batch loops run at once. Default {@link DEFAULT_LOOPS}. */
   loops?: number;
   /** Least budget left to start a batch. Default {@link DEFAULT_MIN_BATCH_MS}. */
@@ -168,6 +190,7 @@ export function createHandler(
 async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Promise<Response> {
   const { body, deps, requestId, clock, secrets, startRun } = context;
   const cpu = (deps.cpuMeter ?? createCpuMeter)();
+  const cpuBudgetMs = body.cpu_budget_ms ?? deps.cpuBudgetMs ?? CPU_BUDGET_MS.default;
   const start = clock.now();
   const { runId, logger } = startRun(body.run_id);
   const workerId = `${FUNCTION_NAME}:${runId}`;
@@ -183,7 +206,7 @@ async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Pr
       loops: deps.loops ?? DEFAULT_LOOPS,
       deadline: start + body.budget_ms,
       minBatchMs: Math.min(deps.minBatchMs ?? DEFAULT_MIN_BATCH_MS, body.budget_ms / 2),
-      cpuBudgetMs: body.cpu_budget_ms,
+      cpuBudgetMs,
       breakerThreshold: deps.breakerThreshold ?? TMDB_BREAKER_THRESHOLD,
     });
   } catch (error) {
@@ -193,6 +216,27 @@ async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Pr
     await tmdb.flushLogs();
   }
 
+  // A run that stopped for a budget hands over to the next run of its chain.
+  const chain = { id: body.chain_id ?? runId, link: body.chain_link ?? 1 };
+  let continuation: Continuation | null = null;
+  if (report.stoppedBecause === "budget" || report.stoppedBecause === "cpu_budget") {
+    try {
+      continuation = await deps.queue.continueRun({
+        runId,
+        chainId: chain.id,
+        chainLink: chain.link,
+        body: {
+          batch_size: body.batch_size,
+          budget_ms: body.budget_ms,
+          ...(body.cpu_budget_ms !== undefined ? { cpu_budget_ms: body.cpu_budget_ms } : {}),
+        },
+      });
+    } catch (error) {
+      // The run's work is done and recorded; the next cron firing starts a new chain.
+      logger.error("refresh_worker_continuation_failed", { error });
+      continuation = { continued: false, reason: "error" };
+    }
+  }
   const stats = await deps.queue.stats();
   const summary: RefreshWorkerSummary = {
     run_id: runId,
@@ -212,6 +256,8 @@ async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Pr
     drift: report.drift,
     queue: stats,
     tmdb_requests: report.tmdbRequests,
+    chain,
+    continuation,
     cpu_ms: Math.round(cpu.usedMs()),
     cpu_measured: cpu.measured,
     duration_ms: Math.max(0, Math.round(clock.now() - start)),

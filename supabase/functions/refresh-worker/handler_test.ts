@@ -177,7 +177,7 @@ Deno.test("refresh-worker answers 405 to a GET and 401 without or with a wrong k
   assert.equal(s.queue.steps.length, 0);
 });
 
-Deno.test("refresh-worker rejects batch_size outside 1..50, budget_ms outside 1000..140000 and cpu_budget_ms outside 100..1900", async () => {
+Deno.test("refresh-worker rejects batch_size outside 1..50, budget_ms outside 1000..140000 and cpu_budget_ms outside 10..1900", async () => {
   const s = setup(fakeTmdb(), [1]);
   for (const batch_size of [0, -1, 51, 2.5, "10"]) {
     const { status, body } = await call(s, { batch_size });
@@ -192,10 +192,10 @@ Deno.test("refresh-worker rejects batch_size outside 1..50, budget_ms outside 10
       /budget_ms: budget_ms must be an integer between 1000 and 140000: current value is/,
     );
   }
-  for (const cpu_budget_ms of [99, 1901, 12.5]) {
+  for (const cpu_budget_ms of [9, 1901, 12.5]) {
     const { status, body } = await call(s, { cpu_budget_ms });
     assert.equal(status, 400);
-    assert.match(body.message, /cpu_budget_ms must be an integer between 100 and 1900/);
+    assert.match(body.message, /cpu_budget_ms must be an integer between 10 and 1900/);
   }
   const bad = await call(s, { run_id: "nope", limit: 5 });
   assert.equal(bad.status, 400);
@@ -254,6 +254,8 @@ Deno.test("refresh-worker drains the queue, each item once, one step per batch t
       drift: { "release_dates.results[].release_dates[].note": { missing: 10 } },
       queue: undefined,
       tmdb_requests: 95,
+      chain: { id: RUN_ID, link: 1 },
+      continuation: null,
       cpu_ms: 0,
       cpu_measured: true,
       duration_ms: 0,
@@ -338,6 +340,52 @@ Deno.test("refresh-worker stops claiming once the run has used its CPU budget, a
   assert.equal(body.cpu_measured, true);
   assert.deepEqual(s.queue.steps.map((st) => st.options.batchSize), [10, 10, 10, 0]);
   assert.equal(s.queue.remaining.length, 70);
+  // Work remains: the run hands over to the next run of its chain, with its budgets.
+  assert.deepEqual(s.queue.continuations, [{
+    runId: RUN_ID,
+    chainId: RUN_ID,
+    chainLink: 1,
+    body: { batch_size: 10, budget_ms: 110_000, cpu_budget_ms: 1_000 },
+  }]);
+  assert.deepEqual(body.continuation, { continued: true, reason: "queued", request_id: 1 });
+});
+
+Deno.test("refresh-worker: a continuation run carries its chain on, and a failed hand-over is reported, not fatal", async () => {
+  const chainId = "11111111-2222-4333-8444-555555555555";
+  let cpuUs = 0;
+  const s = setup(fakeTmdb({ onCall: () => (cpuUs += 40_000) }), range(1, 50), {
+    deps: { loops: 1, cpuMeter: () => createCpuMeter(() => ({ user: cpuUs, system: 0 })) },
+    queue: {
+      continuation: () => {
+        throw new Error("connection lost");
+      },
+    },
+  });
+  const { status, body } = await call(s, {
+    trigger: "continuation",
+    chain_id: chainId,
+    chain_link: 7,
+    batch_size: 10,
+    cpu_budget_ms: 100,
+  });
+  assert.equal(status, 200);
+  assert.equal(body.trigger, "continuation");
+  assert.deepEqual(body.chain, { id: chainId, link: 7 });
+  assert.equal(body.stopped_because, "cpu_budget");
+  assert.deepEqual(body.continuation, { continued: false, reason: "error" });
+  assert.ok(s.logger.entries.some((e) => e.event === "refresh_worker_continuation_failed"));
+});
+
+Deno.test("refresh-worker does not hand over when the queue is empty or TMDB stopped the run", async () => {
+  const empty = setup(fakeTmdb(), range(1, 5));
+  assert.equal((await call(empty)).body.continuation, null);
+  assert.equal(empty.queue.continuations.length, 0);
+  const down = setup(
+    fakeTmdb({ behaviour: () => ({ kind: "error", error: "unauthorized" }) }),
+    range(1, 50),
+  );
+  assert.equal((await call(down)).status, 502);
+  assert.equal(down.queue.continuations.length, 0);
 });
 
 Deno.test("refresh-worker estimates its CPU from the work done where the runtime cannot measure it", async () => {
@@ -636,4 +684,22 @@ Deno.test("refresh-worker: the tmdb_unavailable answer holds no secret, even whe
     assert.ok(!text.includes(secret));
     assert.ok(!s.logger.lines.some((l) => l.includes(secret)));
   }
+});
+
+Deno.test("refresh-worker takes its CPU budget from its configuration unless the body sets one", async () => {
+  let cpuUs = 0;
+  const tmdb = fakeTmdb({ onCall: () => (cpuUs += 40_000) });
+  const s = setup(tmdb, range(1, 100), {
+    deps: {
+      loops: 1,
+      cpuBudgetMs: 200,
+      cpuMeter: () => createCpuMeter(() => ({ user: cpuUs, system: 0 })),
+    },
+  });
+  // 400 ms of CPU per batch of 10: over the configured 200 ms after the first batch.
+  const { body } = await call(s, { batch_size: 10 });
+  assert.equal(body.stopped_because, "cpu_budget");
+  assert.equal(body.batches, 1);
+  // The next run gets no explicit budget: it uses its own configuration too.
+  assert.deepEqual(s.queue.continuations[0].body, { batch_size: 10, budget_ms: 110_000 });
 });

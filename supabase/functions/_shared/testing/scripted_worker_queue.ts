@@ -11,6 +11,8 @@
 import type { StoreOutcome, TmdbAnswer } from "../catalog_store.ts";
 import type {
   ClaimedItem,
+  Continuation,
+  ContinueOptions,
   StepOptions,
   StepResult,
   WorkerItem,
@@ -41,6 +43,8 @@ export interface ScriptedWorkerQueueOptions {
   drift?: Drift;
   /** Make a step reject (the database failed) when this returns an error. */
   failStep?: (stepNumber: number) => Error | undefined;
+  /** What `continueRun` answers. Default: queued when items remain, else `queue_empty`. */
+  continuation?: (options: ContinueOptions) => Continuation;
 }
 
 /** A {@link WorkerQueue} that records its steps. */
@@ -49,6 +53,8 @@ export interface ScriptedWorkerQueue extends WorkerQueue {
   readonly steps: RecordedStep[];
   /** The items not claimed yet. */
   readonly remaining: ClaimedItem[];
+  /** Every `continueRun` call. */
+  readonly continuations: ContinueOptions[];
 }
 
 /** Creates a queue holding `tmdbIds` (queue ids 1, 2, …, attempt 1). */
@@ -63,10 +69,21 @@ export function createScriptedWorkerQueue(
     attempt: 1,
   }));
   const steps: RecordedStep[] = [];
+  const continuations: ContinueOptions[] = [];
   const tmdbIdOf = new Map(remaining.map((c) => [c.queue_id, c.tmdb_id]));
   return {
     steps,
     remaining,
+    continuations,
+    continueRun(continueOptions) {
+      continuations.push(continueOptions);
+      return Promise.resolve(
+        options.continuation?.(continueOptions) ??
+          (remaining.length > 0
+            ? { continued: true, reason: "queued", request_id: continuations.length }
+            : { continued: false, reason: "queue_empty" }),
+      );
+    },
     step(worker, items, stepOptions) {
       const failure = options.failStep?.(steps.length + 1);
       if (failure) return Promise.reject(failure);

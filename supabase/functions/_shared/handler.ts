@@ -25,6 +25,7 @@
 import type { z } from "zod";
 import { authorize, hasAllowedKey } from "./auth.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { type CpuMeter, createCpuMeter } from "./cpu_meter.ts";
 import {
   errorResponse,
   HttpError,
@@ -51,7 +52,17 @@ export interface BaseHandlerDeps {
   newRunId?: () => string;
   /** Secret values to redact from response bodies (the logger redacts its own). */
   secrets?: readonly string[];
+  /** Makes the request's CPU meter. Default {@link createCpuMeter}. */
+  cpuMeter?: () => CpuMeter;
+  /**
+   * CPU (ms) a function lets its process use before it starts no more work
+   * (`EDGE_CPU_BUDGET_MS`). Default {@link DEFAULT_CPU_BUDGET_MS}.
+   */
+  cpuBudgetMs?: number;
 }
+
+/** The CPU budget when none is configured: hosted Supabase kills a function at 2000 ms. */
+export const DEFAULT_CPU_BUDGET_MS = 1_500;
 
 /** Dependencies resolved per request, e.g. `{ getDeps: () => getRuntime(FUNCTION_NAME) }`. */
 export interface LazyHandlerDeps<D> {
@@ -75,6 +86,10 @@ export interface HandleContext<D extends BaseHandlerDeps, B> {
   clock: Clock;
   /** `deps.secrets`, or none. */
   secrets: readonly string[];
+  /** The CPU the function's process has used (see `cpu_meter.ts`). */
+  cpu: CpuMeter;
+  /** `deps.cpuBudgetMs`, or {@link DEFAULT_CPU_BUDGET_MS}. */
+  cpuBudgetMs: number;
   /**
    * Starts the run: its id is `runId` (the body's `run_id`) when given, else
    * `deps.newRunId()`, else a random UUID. Returns that id and `deps.logger` with
@@ -151,6 +166,8 @@ export function createJsonHandler<D extends BaseHandlerDeps, B>(
         requestId,
         clock: resolved.clock ?? systemClock,
         secrets: resolved.secrets ?? [],
+        cpu: (resolved.cpuMeter ?? createCpuMeter)(),
+        cpuBudgetMs: resolved.cpuBudgetMs ?? DEFAULT_CPU_BUDGET_MS,
         startRun(bodyRunId) {
           runId = bodyRunId ?? resolved.newRunId?.() ?? crypto.randomUUID();
           return {

@@ -6,8 +6,8 @@
  * - A failing movie never aborts the others: its error is captured in its result.
  * - Nothing is half-written: each movie is stored in its own subtransaction (SQL side).
  * - Duplicate ids are ingested once (first occurrence order is kept).
- * - `deadline` (epoch ms on `clock`) stops *starting* movies; the ones not started are
- *   reported as `skipped` so the caller can re-queue them. `hardDeadline` is passed to the
+ * - `deadline` (epoch ms on `clock`) and `stopWhen` (e.g. a CPU budget) stop *starting*
+ *   movies; the ones not started are reported as `skipped` so the caller can re-queue them. `hardDeadline` is passed to the
  *   TMDB client so retries of in-flight movies do not outlive the function's wall clock.
  *
  * @module
@@ -116,6 +116,8 @@ export interface IngestDeps {
   hardDeadline?: number;
   /** Aborting stops starting movies (the rest are `skipped`) and cancels TMDB calls. */
   signal?: AbortSignal;
+  /** Checked before each movie: `true` starts no more movies (e.g. a CPU budget is spent). */
+  stopWhen?: () => boolean;
 }
 
 /** Default number of movies fetched at once. */
@@ -202,6 +204,7 @@ export async function ingestMovies(
     deadline,
     hardDeadline,
     signal,
+    stopWhen,
   } = deps;
   for (const [name, value] of [["concurrency", concurrency], ["storeBatch", storeBatch]] as const) {
     if (!(Number.isInteger(value) && value >= 1)) {
@@ -249,7 +252,9 @@ export async function ingestMovies(
     while (next < ids.length) {
       const i = next++;
       const tmdbId = ids[i];
-      if (signal?.aborted || (deadline !== undefined && clock.now() >= deadline)) {
+      if (
+        signal?.aborted || (deadline !== undefined && clock.now() >= deadline) || stopWhen?.()
+      ) {
         results[i] = { tmdb_id: tmdbId, outcome: "skipped" };
         continue;
       }

@@ -220,9 +220,10 @@ async function readChanges(
     pagesDeadline: number;
     callDeadline: number;
     logger: Logger;
+    cpuSpent: () => boolean;
   },
 ): Promise<FeedResult> {
-  const { tmdb, clock, pagesDeadline, callDeadline, logger } = deps;
+  const { tmdb, clock, pagesDeadline, callDeadline, logger, cpuSpent } = deps;
   const ids = new Set<number>();
   const out: FeedResult = {
     ids: [],
@@ -236,9 +237,11 @@ async function readChanges(
   walk: for (const window of windows) {
     let lastPage = 1;
     for (let page = 1; page <= lastPage; page++) {
-      if (clock.now() >= pagesDeadline) {
-        out.error = `the time budget for reading the change feed ran out at ${window.startDate}` +
-          `..${window.endDate} page ${page}; the next run continues from the watermark`;
+      const spent = clock.now() >= pagesDeadline ? "time" : cpuSpent() ? "CPU" : null;
+      if (spent !== null) {
+        out.error = `the ${spent} budget for reading the change feed ran out at ` +
+          `${window.startDate}..${window.endDate} page ${page}; the next run continues from ` +
+          `the watermark`;
         break walk;
       }
       let result;
@@ -295,7 +298,7 @@ export function createHandler(
 
 /** Reads the change feed, fills the queue and answers the {@link DailyRefreshSummary}. */
 async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): Promise<Response> {
-  const { body, deps, requestId, clock, secrets, startRun } = context;
+  const { body, deps, requestId, clock, secrets, startRun, cpu, cpuBudgetMs } = context;
   const budget = deps.budget ?? DEFAULT_BUDGET;
   const queue = deps.queue;
   const start = clock.now();
@@ -313,6 +316,7 @@ async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): P
       tmdb,
       clock,
       pagesDeadline: start + budget.changesMs,
+      cpuSpent: () => cpu.usedMs() >= cpuBudgetMs,
       callDeadline: start + budget.hardMs,
       logger,
     });

@@ -19,6 +19,7 @@ import {
   SERVICE_KEY,
   StepClock,
   TEST_SECRETS,
+  testCpuMeter,
   TMDB_TOKEN,
 } from "../_shared/testing/handler_testing.ts";
 import {
@@ -134,6 +135,7 @@ function setup(
     clock,
     newRunId: () => RUN_ID,
     secrets: TEST_SECRETS,
+    cpuMeter: testCpuMeter(),
     ...options.deps,
   });
   return { handler, tmdb, queue, store, logger };
@@ -474,4 +476,27 @@ Deno.test("daily-refresh: a database failure while enqueueing keeps the watermar
   const state = queue.syncStates.get(CHANGES_SYNC_KEY)!;
   assert.equal(state.changes_watermark, null);
   assert.match(state.last_error!, /enqueueing failed/);
+});
+
+Deno.test("daily-refresh stops reading the feed once its process has used its CPU budget, keeping the watermark", async () => {
+  let cpuMs = 0;
+  const watermark = new Date(NOW - 40 * DAY);
+  const tmdb = fakeTmdb({ pages: () => [[1], [2], [3]], onCall: () => (cpuMs += 100) });
+  const s = setup(tmdb, {
+    watermark,
+    deps: { cpuMeter: testCpuMeter(() => cpuMs), cpuBudgetMs: 450 },
+  });
+  const { status, body } = await call(s);
+  assert.equal(status, 200);
+  // The first window's 3 pages (0–300 ms), the second's first 2; then the budget is spent.
+  assert.equal(tmdb.calls.length, 5);
+  assert.equal(body.changes.windows_complete, 1);
+  assert.equal(body.changes.complete, false);
+  assert.match(body.changes.error, /^the CPU budget for reading the change feed ran out at /);
+  // The watermark moves to the end of the one complete window only.
+  assert.equal(body.changes.watermark_advanced, true);
+  assert.ok(
+    s.queue.syncStates.get(CHANGES_SYNC_KEY)!.changes_watermark!.getTime() < NOW,
+    "not past the complete window",
+  );
 });

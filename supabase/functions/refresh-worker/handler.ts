@@ -72,10 +72,10 @@ export const LEASE_MARGIN_SECONDS = 30;
 export const TMDB_BREAKER_THRESHOLD = 10;
 
 /**
- * Bounds and default of `cpu_budget_ms` (hosted Supabase kills a function at 2000 ms); the
- * default comes from the function's configuration (`EDGE_CPU_BUDGET_MS`) when it has one.
+ * Bounds of `cpu_budget_ms` (hosted Supabase kills a function at 2000 ms); without it the
+ * function's configured budget applies (`EDGE_CPU_BUDGET_MS`, default 1500).
  */
-export const CPU_BUDGET_MS = { min: 10, max: 1_900, default: 1_500 } as const;
+export const CPU_BUDGET_MS = { min: 10, max: 1_900 } as const;
 
 /** The request body. */
 export const refreshWorkerBodySchema = bodyObject({
@@ -156,10 +156,6 @@ export interface HandlerDeps extends BaseHandlerDeps {
   tmdbFor(runId: string): Pick<TmdbClient, "movieDetailsText" | "flushLogs">;
   /** The refresh queue (its step also stores the movies). */
   queue: WorkerQueue;
-  /** A CPU meter started at the beginning of a run. Default {@link createCpuMeter}. */
-  cpuMeter?: () => CpuMeter;
-  /** Default `cpu_budget_ms` (`EDGE_CPU_BUDGET_MS`). Default {@link CPU_BUDGET_MS}. */
-  cpuBudgetMs?: number;
   /** Batch loops run at once. Default {@link DEFAULT_LOOPS}. */
   loops?: number;
   /** Least budget left to start a batch. Default {@link DEFAULT_MIN_BATCH_MS}. */
@@ -188,9 +184,8 @@ export function createHandler(
 
 /** Drains the queue within the budgets and answers the {@link RefreshWorkerSummary}. */
 async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Promise<Response> {
-  const { body, deps, requestId, clock, secrets, startRun } = context;
-  const cpu = (deps.cpuMeter ?? createCpuMeter)();
-  const cpuBudgetMs = body.cpu_budget_ms ?? deps.cpuBudgetMs ?? CPU_BUDGET_MS.default;
+  const { body, deps, requestId, clock, secrets, startRun, cpu } = context;
+  const cpuBudgetMs = body.cpu_budget_ms ?? context.cpuBudgetMs;
   const start = clock.now();
   const { runId, logger } = startRun(body.run_id);
   const workerId = `${FUNCTION_NAME}:${runId}`;

@@ -21,6 +21,7 @@ import {
   SERVICE_KEY,
   StepClock,
   TEST_SECRETS,
+  testCpuMeter,
   TMDB_TOKEN,
 } from "../_shared/testing/handler_testing.ts";
 import {
@@ -141,7 +142,7 @@ function setup(
     newRunId: () => RUN_ID,
     secrets: TEST_SECRETS,
     // No CPU is spent unless a test says so.
-    cpuMeter: () => createCpuMeter(() => ({ user: 0, system: 0 })),
+    cpuMeter: testCpuMeter(),
     ...options.deps,
   });
   return { handler, tmdb, queue, logger };

@@ -116,7 +116,12 @@ export interface ListError {
 }
 
 /** Why the walk over the lists stopped. */
-export type StoppedBecause = "limit" | "exhausted" | "budget" | "tmdb_unauthorized";
+export type StoppedBecause =
+  | "limit"
+  | "exhausted"
+  | "budget"
+  | "cpu_budget"
+  | "tmdb_unauthorized";
 
 /** The response body (200 and 502). */
 export interface ScheduledIngestSummary {
@@ -148,7 +153,7 @@ export interface ScheduledIngestSummary {
   not_found: number[];
   /** Candidates that failed, with why. */
   failed: { tmdb_id: number; kind: string; message: string }[];
-  /** Candidates not started because the time budget ran out. */
+  /** Candidates not started because the time or CPU budget ran out. */
   skipped: number[];
   /** Ids seen whose catalog copy is fresh (not ingested). */
   skipped_fresh: number;
@@ -220,9 +225,10 @@ async function collectCandidates(
     clock: Clock;
     pagesDeadline: number;
     callDeadline: number;
+    cpuSpent: () => boolean;
   },
 ): Promise<Collected> {
-  const { tmdb, runs, clock, pagesDeadline, callDeadline } = deps;
+  const { tmdb, runs, clock, pagesDeadline, callDeadline, cpuSpent } = deps;
   const walks = lists.map((list) => ({ list, next: 1, done: false }));
   const seen = new Set<number>();
   const out: Collected = {
@@ -245,6 +251,10 @@ async function collectCandidates(
       }
       if (clock.now() >= pagesDeadline) {
         out.stoppedBecause = "budget";
+        return out;
+      }
+      if (cpuSpent()) {
+        out.stoppedBecause = "cpu_budget";
         return out;
       }
       const page = walk.next;
@@ -300,7 +310,11 @@ function runError(summary: ScheduledIngestSummary): string | null {
     parts.push(`${summary.failed.length} of ${summary.candidates} movies failed`);
   }
   if (summary.skipped.length > 0) {
-    parts.push(`${summary.skipped.length} movies not started: the time budget ran out`);
+    parts.push(
+      `${summary.skipped.length} movies not started: the ${
+        summary.stopped_because === "cpu_budget" ? "CPU" : "time"
+      } budget ran out`,
+    );
   }
   for (const e of summary.list_errors.slice(0, 3)) {
     parts.push(`${e.list} page ${e.page}: ${e.message}`);
@@ -327,7 +341,10 @@ export function createHandler(
 async function scheduledIngest(
   context: HandleContext<HandlerDeps, ScheduledIngestBody>,
 ): Promise<Response> {
-  const { body, deps, requestId, clock, secrets, startRun } = context;
+  const { body, deps, requestId, clock, secrets, startRun, cpu, cpuBudgetMs } = context;
+  // Walking pages and starting movies both stop once the process has used its CPU budget.
+  let cpuSpent = false;
+  const cpuSpentNow = () => (cpuSpent ||= cpu.usedMs() >= cpuBudgetMs);
   const budget = deps.budget ?? DEFAULT_BUDGET;
   const start = clock.now();
   const { runId, logger } = startRun(body.run_id);
@@ -362,6 +379,7 @@ async function scheduledIngest(
       clock,
       pagesDeadline: start + budget.pagesMs,
       callDeadline: start + budget.startMs,
+      cpuSpent: cpuSpentNow,
     });
     unauthorized = collected.unauthorized;
     if (unauthorized === null && collected.candidates.length > 0) {
@@ -390,6 +408,7 @@ async function scheduledIngest(
         deadline: start + budget.startMs,
         hardDeadline: start + budget.hardMs,
         signal: abort.signal,
+        stopWhen: cpuSpentNow,
       });
     }
   } catch (error) {
@@ -435,6 +454,8 @@ async function scheduledIngest(
     })),
     stopped_because: unauthorized !== null
       ? "tmdb_unauthorized"
+      : cpuSpent
+      ? "cpu_budget"
       : collected?.stoppedBecause ?? "exhausted",
     drift: mergeDrift(listDrift, ingest?.drift ?? {}),
     status: "succeeded",

@@ -24,6 +24,7 @@ import {
   postTo,
   SERVICE_KEY,
   TEST_SECRETS,
+  testCpuMeter,
   TMDB_TOKEN,
 } from "../_shared/testing/handler_testing.ts";
 import {
@@ -166,6 +167,7 @@ function setup(
     newRunId: () => RUN_ID,
     secrets: TEST_SECRETS,
     concurrency: 1,
+    cpuMeter: testCpuMeter(),
     ...options.deps,
   });
   return { handler, tmdb, runs, store, logger };
@@ -646,4 +648,28 @@ Deno.test("scheduled-ingest redacts secrets that reach an error message", async 
   assert.ok(!s.logger.lines.some((l) => l.includes(TMDB_TOKEN) || l.includes(SERVICE_KEY)));
   const row = s.runs.runs.get(RUN_ID)!;
   assert.ok(!JSON.stringify(row.finished).includes(TMDB_TOKEN));
+});
+
+Deno.test("scheduled-ingest stops walking pages once its process has used its CPU budget", async () => {
+  let cpuMs = 0;
+  const tmdb = fakeTmdb(
+    { popular: { page: (n) => [n], totalPages: 500 } },
+    { onListCall: () => (cpuMs += 100) },
+  );
+  const s = setup(tmdb, {
+    deps: { cpuMeter: testCpuMeter(() => cpuMs), cpuBudgetMs: 350 },
+  });
+  const { status, body } = await call(s, { source: "popular", limit: 100 });
+  assert.equal(status, 200);
+  // Pages at 0, 100, 200, 300 ms of CPU; at 400 ms the 350 ms budget is spent.
+  assert.equal(tmdb.listCalls.length, 4);
+  assert.equal(body.stopped_because, "cpu_budget");
+  assert.equal(body.candidates, 4);
+  // The candidates found are not started either: the budget is spent.
+  assert.deepEqual(body.skipped, [1, 2, 3, 4]);
+  assert.equal(body.status, "partial");
+  assert.match(
+    s.runs.runs.get(RUN_ID)!.finished!.error!,
+    /4 movies not started: the CPU budget ran out/,
+  );
 });

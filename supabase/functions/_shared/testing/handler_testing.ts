@@ -6,6 +6,7 @@
  * @module
  */
 import type { Clock } from "../clock.ts";
+import { type CpuMeter, createCpuMeter } from "../cpu_meter.ts";
 import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
 
 /** A JSON response body, read field by field in the assertions. */
@@ -55,4 +56,12 @@ export function postTo(fn: string): (body: unknown, key?: string | null) => Requ
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
   };
+}
+
+/**
+ * A CPU meter reading `usedMs()` from the test: `() => 0` (the default) never spends the
+ * budget, so a handler test does not depend on the CPU the test process has used.
+ */
+export function testCpuMeter(usedMs: () => number = () => 0): () => CpuMeter {
+  return () => createCpuMeter(() => ({ user: usedMs() * 1000, system: 0 }));
 }

@@ -188,10 +188,9 @@ grant execute on function public.tmdb_movie_fields() to service_role;
 -- Typed accessors: a value of the policy's type, else null (never an error)
 -- ============================================================================
 
--- Parses TMDB's date and time strings ('YYYY-MM-DD', ISO 8601); null for "" or anything
--- that is not a valid instant. The exception handler is reached only for a string that
--- looks like a date but is not one (e.g. 2023-02-30).
-create or replace function public.tmdb_timestamptz(v jsonb)
+-- Parses a TMDB date or ISO 8601 timestamp string; null for anything else, including a date
+-- that does not exist (e.g. 2023-02-30). Reached only for days 29–31 (see tmdb_timestamptz).
+create or replace function public.tmdb_timestamptz_checked(v text)
 returns timestamptz
 language plpgsql
 immutable
@@ -200,17 +199,39 @@ security invoker
 set search_path = ''
 as $$
 begin
-  if jsonb_typeof(v) is distinct from 'string'
-     or (v #>> '{}') !~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$' then
-    return null;
-  end if;
-  -- A date without a zone is a UTC date for TMDB.
-  return ((v #>> '{}') || case when (v #>> '{}') ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then '' else 'Z' end)
-    ::timestamptz;
+  -- A date or time without a zone is UTC for TMDB.
+  return (v || case when v ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then '' else 'Z' end)::timestamptz;
 exception
   when datetime_field_overflow or invalid_datetime_format then
     return null;
 end;
+$$;
+
+comment on function public.tmdb_timestamptz_checked(text) is
+  'A date/time string that looks valid as timestamptz (UTC when no zone is given); null when it does not exist.';
+
+-- A TMDB date ('YYYY-MM-DD') or timestamp ('2023-07-03T15:17:52.000Z') as timestamptz (UTC
+-- when no zone is given); null for "", another type or a malformed or impossible date. The
+-- pattern admits only real months, days 01–31, hours, minutes and seconds; days up to 28 are
+-- always valid and cast directly, later ones go through the checked parser.
+create or replace function public.tmdb_timestamptz(v jsonb)
+returns timestamptz
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+  select case
+    when pg_catalog.jsonb_typeof(v) = 'string'
+     and (v #>> '{}') ~ '^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$'
+    then case
+      when pg_catalog.substr(v #>> '{}', 9, 2) <= '28'
+        then ((v #>> '{}') || case when (v #>> '{}') ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then '' else 'Z' end)
+          ::timestamptz
+      else public.tmdb_timestamptz_checked(v #>> '{}')
+    end
+  end
 $$;
 
 comment on function public.tmdb_timestamptz(jsonb) is
@@ -226,15 +247,16 @@ security invoker
 set search_path = ''
 as $$
   select case json_type
-    when 'integer' then case when jsonb_typeof(v) = 'number'
-      then v::numeric = trunc(v::numeric) and abs(v::numeric) <= 9007199254740991 else false end
-    when 'date' then case when jsonb_typeof(v) = 'string'
+    when 'integer' then case when pg_catalog.jsonb_typeof(v) = 'number'
+      then v::numeric = pg_catalog.trunc(v::numeric) and pg_catalog.abs(v::numeric) <= 9007199254740991
+      else false end
+    when 'date' then case when pg_catalog.jsonb_typeof(v) = 'string'
       then (v #>> '{}') = '' or ((v #>> '{}') ~ '^\d{4}-\d{2}-\d{2}$'
                                  and public.tmdb_timestamptz(v) is not null)
       else false end
-    when 'timestamp' then case when jsonb_typeof(v) = 'string'
+    when 'timestamp' then case when pg_catalog.jsonb_typeof(v) = 'string'
       then (v #>> '{}') = '' or public.tmdb_timestamptz(v) is not null else false end
-    else jsonb_typeof(v) is not distinct from json_type
+    else pg_catalog.jsonb_typeof(v) is not distinct from json_type
   end
 $$;
 
@@ -249,7 +271,7 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'string' then v #>> '{}' end
+  select case when pg_catalog.jsonb_typeof(v) = 'string' then v #>> '{}' end
 $$;
 
 comment on function public.tmdb_text(jsonb) is 'v as text when it is a JSON string, else null.';
@@ -262,8 +284,8 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'number' then
-    case when v::numeric = trunc(v::numeric) and v::numeric between -2147483648 and 2147483647
+  select case when pg_catalog.jsonb_typeof(v) = 'number' then
+    case when v::numeric = pg_catalog.trunc(v::numeric) and v::numeric between -2147483648 and 2147483647
       then v::numeric::integer end
   end
 $$;
@@ -279,8 +301,8 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'number' then
-    case when v::numeric = trunc(v::numeric) and abs(v::numeric) <= 9007199254740991
+  select case when pg_catalog.jsonb_typeof(v) = 'number' then
+    case when v::numeric = pg_catalog.trunc(v::numeric) and pg_catalog.abs(v::numeric) <= 9007199254740991
       then v::numeric::bigint end
   end
 $$;
@@ -296,7 +318,7 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'number' then v::numeric end
+  select case when pg_catalog.jsonb_typeof(v) = 'number' then v::numeric end
 $$;
 
 comment on function public.tmdb_numeric(jsonb) is 'v as numeric when it is a JSON number, else null.';
@@ -309,7 +331,7 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'boolean' then v::boolean end
+  select case when pg_catalog.jsonb_typeof(v) = 'boolean' then v::boolean end
 $$;
 
 comment on function public.tmdb_bool(jsonb) is 'v as boolean when it is a JSON boolean, else null.';
@@ -323,15 +345,35 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'array' then
-    coalesce((select jsonb_agg(e.value order by e.ord)
-                from jsonb_array_elements(v) with ordinality as e(value, ord)
-               where jsonb_typeof(e.value) = 'object'), '[]'::jsonb)
+  select case when pg_catalog.jsonb_typeof(v) = 'array' then
+    coalesce((select pg_catalog.jsonb_agg(e.value order by e.ord)
+                from pg_catalog.jsonb_array_elements(v) with ordinality as e(value, ord)
+               where pg_catalog.jsonb_typeof(e.value) = 'object'), '[]'::jsonb)
   else '[]'::jsonb end
 $$;
 
 comment on function public.tmdb_objects(jsonb) is
   'The object elements of a JSON array, in order; [] for anything that is not an array.';
+
+-- The elements of v that are objects, with their position among v's elements (none for
+-- anything that is not an array).
+create or replace function public.tmdb_elements(v jsonb)
+returns table (value jsonb, ord bigint)
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+  select e.value, e.ord
+    from pg_catalog.jsonb_array_elements(
+           case when pg_catalog.jsonb_typeof(v) = 'array' then v else '[]'::jsonb end)
+         with ordinality as e(value, ord)
+   where pg_catalog.jsonb_typeof(e.value) = 'object'
+$$;
+
+comment on function public.tmdb_elements(jsonb) is
+  'The object elements of a JSON array with their 1-based position; no rows for anything that is not an array.';
 
 -- The elements of v that are strings, as text[] ('{}' for anything else).
 create or replace function public.tmdb_strings(v jsonb)
@@ -342,10 +384,10 @@ parallel safe
 security invoker
 set search_path = ''
 as $$
-  select case when jsonb_typeof(v) = 'array' then
+  select case when pg_catalog.jsonb_typeof(v) = 'array' then
     array(select e.value #>> '{}'
-            from jsonb_array_elements(v) with ordinality as e(value, ord)
-           where jsonb_typeof(e.value) = 'string'
+            from pg_catalog.jsonb_array_elements(v) with ordinality as e(value, ord)
+           where pg_catalog.jsonb_typeof(e.value) = 'string'
            order by e.ord)
   else '{}'::text[] end
 $$;
@@ -353,15 +395,17 @@ $$;
 comment on function public.tmdb_strings(jsonb) is
   'The string elements of a JSON array as text[], in order; {} for anything that is not an array.';
 
-revoke execute on function public.tmdb_timestamptz(jsonb), public.tmdb_type_ok(jsonb, text),
+revoke execute on function public.tmdb_timestamptz_checked(text), public.tmdb_timestamptz(jsonb),
+  public.tmdb_type_ok(jsonb, text),
   public.tmdb_text(jsonb), public.tmdb_int(jsonb), public.tmdb_bigint(jsonb),
   public.tmdb_numeric(jsonb), public.tmdb_bool(jsonb), public.tmdb_objects(jsonb),
-  public.tmdb_strings(jsonb)
+  public.tmdb_elements(jsonb), public.tmdb_strings(jsonb)
   from public, anon, authenticated;
-grant execute on function public.tmdb_timestamptz(jsonb), public.tmdb_type_ok(jsonb, text),
+grant execute on function public.tmdb_timestamptz_checked(text), public.tmdb_timestamptz(jsonb),
+  public.tmdb_type_ok(jsonb, text),
   public.tmdb_text(jsonb), public.tmdb_int(jsonb), public.tmdb_bigint(jsonb),
   public.tmdb_numeric(jsonb), public.tmdb_bool(jsonb), public.tmdb_objects(jsonb),
-  public.tmdb_strings(jsonb)
+  public.tmdb_elements(jsonb), public.tmdb_strings(jsonb)
   to service_role;
 
 -- ============================================================================
@@ -384,6 +428,7 @@ security invoker
 set search_path = ''
 as $$
 declare
+  v_containers jsonb;
   v_bad_path text;
   v_bad_kind text;
   v_drift jsonb;
@@ -394,36 +439,50 @@ begin
       using errcode = '22023';
   end if;
 
+  -- The known containers, {normalised path: true for an array (the policy types its
+  -- elements: field '[]'), false for an object}, looked up once per child below.
+  select pg_catalog.jsonb_object_agg(c.parent, c.is_array)
+    into v_containers
+    from (select f.parent, bool_or(f.field = '[]') as is_array
+            from public.tmdb_movie_fields() f group by f.parent) c;
+
   with recursive
-  spec as (select * from public.tmdb_movie_fields()),
-  -- The known containers: arrays (the policy types their elements, field '[]') and objects.
-  containers as (
-    select s.parent, bool_or(s.field = '[]') as is_array from spec s group by s.parent
-  ),
-  -- Every node inside a known container of the right JSON type: the container's normalised
-  -- path, its key ('[]' for an array element), its own normalised and indexed paths, and
-  -- its value. Unknown keys and ill-typed containers are classified but not walked.
-  nodes (container, key, npath, ipath, value) as (
-    select null::text, null::text, ''::text, ''::text, payload
+  spec as materialized (select * from public.tmdb_movie_fields()),
+  -- The containers present in the payload with the right JSON type (normalised and indexed
+  -- paths, value). Only containers are walked here; their fields are checked below, one
+  -- pass over each container's keys or elements.
+  walk (npath, ipath, value, is_array) as (
+    select ''::text, ''::text, payload, false
     union all
-    select n.npath, c.key,
-           case when c.key = '[]' then n.npath || '[]'
-                when n.npath = '' then c.key else n.npath || '.' || c.key end,
-           case when c.key = '[]' then n.ipath || '[' || c.idx || ']'
-                when n.ipath = '' then c.key else n.ipath || '.' || c.key end,
-           c.value
-      from nodes n
-      join containers k
-        on k.parent = n.npath
-       and jsonb_typeof(n.value) = case when k.is_array then 'array' else 'object' end
+    select c.npath, c.ipath, c.value, (v_containers ->> c.npath)::boolean
+      from walk w
       cross join lateral (
-        select e.key, null::bigint as idx, e.value
-          from jsonb_each(case when not k.is_array then n.value else '{}'::jsonb end) e
+        select case when w.npath = '' then e.key else w.npath || '.' || e.key end,
+               case when w.ipath = '' then e.key else w.ipath || '.' || e.key end,
+               e.value
+          from pg_catalog.jsonb_each(case when not w.is_array then w.value else '{}'::jsonb end) e
         union all
-        select '[]', a.ord - 1, a.value
-          from jsonb_array_elements(case when k.is_array then n.value else '[]'::jsonb end)
+        select w.npath || '[]', w.ipath || '[' || (a.ord - 1) || ']', a.value
+          from pg_catalog.jsonb_array_elements(case when w.is_array then w.value else '[]'::jsonb end)
                with ordinality a(value, ord)
-      ) c
+      ) c(npath, ipath, value)
+     where pg_catalog.jsonb_typeof(c.value) =
+           case (v_containers ->> c.npath) when 'true' then 'array' when 'false' then 'object' end
+  ),
+  -- Every value inside a walked container: its container, key ('[]' for an element), paths.
+  nodes (container, key, npath, ipath, value) as (
+    select w.npath, e.key,
+           case when w.npath = '' then e.key else w.npath || '.' || e.key end,
+           case when w.ipath = '' then e.key else w.ipath || '.' || e.key end,
+           e.value
+      from walk w
+      cross join lateral pg_catalog.jsonb_each(w.value) e
+     where not w.is_array
+    union all
+    select w.npath, '[]', w.npath || '[]', w.ipath || '[' || (a.ord - 1) || ']', a.value
+      from walk w
+      cross join lateral pg_catalog.jsonb_array_elements(w.value) with ordinality a(value, ord)
+     where w.is_array
   ),
   problems as materialized (
     -- values that are present
@@ -432,37 +491,45 @@ begin
         select n.npath as path, n.ipath,
                case
                  when s.parent is null then 'unknown'
-                 when jsonb_typeof(n.value) = 'null' then
+                 when pg_catalog.jsonb_typeof(n.value) = 'null' then
                    case when s.nullable and not s.essential then null else 'null' end
-                 when not public.tmdb_type_ok(n.value, s.json_type) then 'wrong_type'
+                 -- tmdb_type_ok(), written out: it runs for every value of the payload.
+                 when not case s.json_type
+                   when 'integer' then case when pg_catalog.jsonb_typeof(n.value) = 'number'
+                     then n.value::numeric = pg_catalog.trunc(n.value::numeric)
+                          and pg_catalog.abs(n.value::numeric) <= 9007199254740991
+                     else false end
+                   when 'date' then public.tmdb_type_ok(n.value, s.json_type)
+                   when 'timestamp' then public.tmdb_type_ok(n.value, s.json_type)
+                   else pg_catalog.jsonb_typeof(n.value) = s.json_type
+                 end then 'wrong_type'
                  when not s.essential then null
                  when s.json_type = 'integer' and n.value::numeric not between 1 and 2147483647
                    then 'out_of_range'
-                 when s.json_type = 'string' and btrim(n.value #>> '{}') = '' then 'empty'
+                 when s.json_type = 'string' and pg_catalog.btrim(n.value #>> '{}') = '' then 'empty'
                  when n.npath = 'release_dates.results[].release_dates[].type'
                       and n.value::numeric not between 1 and 6 then 'out_of_range'
                end as kind,
                coalesce(s.essential, false) as essential
           from nodes n
           left join spec s on s.parent = n.container and s.field = n.key
-         where n.container is not null
       ) p
      where p.kind is not null
     union all
     -- keys the policy expects that an object lacks
-    select case when n.npath = '' then s.field else n.npath || '.' || s.field end,
-           case when n.ipath = '' then s.field else n.ipath || '.' || s.field end,
+    select case when w.npath = '' then s.field else w.npath || '.' || s.field end,
+           case when w.ipath = '' then s.field else w.ipath || '.' || s.field end,
            'missing', s.essential
-      from nodes n
-      join spec s on s.parent = n.npath and s.field <> '[]'
-     where jsonb_typeof(n.value) = 'object'
-       and not (n.value ? s.field)
+      from walk w
+      join spec s on s.parent = w.npath and s.field <> '[]'
+     where not w.is_array
+       and not (w.value ? s.field)
        and (not s.optional or s.essential)
   )
   select (select b.ipath from problems b where b.essential order by b.ipath limit 1),
          (select b.kind from problems b where b.essential order by b.ipath limit 1),
-         (select coalesce(jsonb_object_agg(g.path, g.kinds), '{}'::jsonb)
-            from (select k.path, jsonb_object_agg(k.kind, k.n) as kinds
+         (select coalesce(pg_catalog.jsonb_object_agg(g.path, g.kinds), '{}'::jsonb)
+            from (select k.path, pg_catalog.jsonb_object_agg(k.kind, k.n) as kinds
                     from (select d.path, d.kind, count(*) as n
                             from problems d
                            where not d.essential
@@ -497,9 +564,13 @@ grant execute on function public.tmdb_movie_drift(jsonb) to service_role;
 -- ============================================================================
 
 alter table public.works add column if not exists extra jsonb not null default '{}'::jsonb;
+alter table public.works add column if not exists payload_drift jsonb not null default '{}'::jsonb;
 alter table public.works drop constraint if exists works_extra_object;
 alter table public.works add constraint works_extra_object check (jsonb_typeof(extra) = 'object');
 
+comment on column public.works.payload_drift is
+  'What the payload policy defaulted in the last payload ({path: {kind: n}}): reported again, '
+  'without checking the payload again, when the same payload comes back.';
 comment on column public.works.extra is
   'Top-level fields of the last TMDB payload that the payload policy (tmdb_movie_fields) does not '
   'know, kept as sent (e.g. a field TMDB added later).';
@@ -507,6 +578,30 @@ comment on column public.works.extra is
 -- ============================================================================
 -- ingest_movie, through the policy
 -- ============================================================================
+
+-- The child rows stored for a work, as ingest_movie() reports them.
+create or replace function public.work_child_counts(p_work_id bigint)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'cast', (select count(*) from public.work_cast as x where x.work_id = p_work_id),
+    'crew', (select count(*) from public.work_crew as x where x.work_id = p_work_id),
+    'videos', (select count(*) from public.work_videos as x where x.work_id = p_work_id),
+    'genres', (select count(*) from public.work_genres as x where x.work_id = p_work_id),
+    'release_dates',
+      (select count(*) from public.work_release_dates as x where x.work_id = p_work_id)
+  )
+$$;
+
+comment on function public.work_child_counts(bigint) is
+  'Counts of a work''s cast, crew, videos, genres and release_dates rows, as jsonb.';
+
+revoke execute on function public.work_child_counts(bigint) from public, anon, authenticated;
+grant execute on function public.work_child_counts(bigint) to service_role;
 
 -- Same signature, write rules and concurrency reasoning as 005 (see its comments); what
 -- changed is where values come from: every value is read with a typed accessor, so a
@@ -547,10 +642,13 @@ declare
   v_crew jsonb;
   v_videos jsonb;
   v_release_dates jsonb;
-  v_counts jsonb;
 begin
-  -- ---- the policy: raises on an unusable essential field, else says what it defaulted ----
-  v_drift := public.tmdb_movie_drift(payload);
+  -- The movie id first (the row is found and locked by it): without a usable one the
+  -- policy's own check raises, naming the problem.
+  if jsonb_typeof(payload) is distinct from 'object'
+     or coalesce(public.tmdb_int(payload -> 'id'), 0) < 1 then
+    perform public.tmdb_movie_drift(payload);
+  end if;
   v_tmdb_id := (payload ->> 'id')::integer;
   if ingest_movie.refreshed_at is null then
     raise exception 'ingest_movie: refreshed_at must not be null (tmdb_id %)', v_tmdb_id
@@ -560,6 +658,29 @@ begin
   -- Canonical text: jsonb normalises key order and whitespace, so equal content gives an
   -- equal hash whatever the JSON text looked like.
   v_hash := encode(sha256(convert_to(payload::text, 'UTF8')), 'hex');
+
+  -- ---- find the work and lock it (concurrency: see 005) ----
+  select w.id, w.payload_hash, w.tmdb_missing_at, w.payload_drift
+    into v_work_id, v_old_hash, v_old_missing_at, v_drift
+    from public.works as w
+    where w.tmdb_id = v_tmdb_id
+    for update;
+
+  -- ---- the same payload again: only the refresh time is written ----
+  -- (It passed the policy when it was stored; its drift is reported again from the row.)
+  if found and v_old_hash = v_hash and v_old_missing_at is null then
+    update public.works as w
+      set last_refreshed_at = ingest_movie.refreshed_at
+      where w.id = v_work_id
+        and w.last_refreshed_at is distinct from
+              greatest(w.last_refreshed_at, ingest_movie.refreshed_at);
+    return jsonb_build_object('tmdb_id', v_tmdb_id, 'work_id', v_work_id, 'action', 'unchanged',
+                              'drift', v_drift)
+      || public.work_child_counts(v_work_id);
+  end if;
+
+  -- ---- the policy: raises on an unusable essential field, else says what it defaulted ----
+  v_drift := public.tmdb_movie_drift(payload);
 
   -- ---- the work's column values (the one place that maps them) ----
   v_collection := case when jsonb_typeof(payload -> 'belongs_to_collection') = 'object'
@@ -601,8 +722,8 @@ begin
     public.tmdb_objects(payload #> '{keywords,keywords}'),
     coalesce((select jsonb_object_agg(e.key, e.value)
                 from jsonb_each(payload) e
-               where not exists (select from public.tmdb_movie_fields() f
-                                  where f.parent = '' and f.field = e.key)), '{}'::jsonb)
+               where e.key not in (select f.field from public.tmdb_movie_fields() f
+                                    where f.parent = '')), '{}'::jsonb)
   into
     v_new.tmdb_id, v_new.title, v_new.original_title, v_new.original_language,
     v_new.overview, v_new.tagline, v_new.release_date, v_new.runtime, v_new.status,
@@ -613,20 +734,14 @@ begin
     v_new.spoken_languages, v_new.production_companies, v_new.production_countries,
     v_new.keywords, v_new.extra;
 
-  -- ---- find or create the work, and lock it (concurrency: see 005) ----
-  select w.id, w.payload_hash, w.tmdb_missing_at
-    into v_work_id, v_old_hash, v_old_missing_at
-    from public.works as w
-    where w.tmdb_id = v_tmdb_id
-    for update;
-
-  if not found then
+  -- ---- create the work when it is new ----
+  if v_work_id is null then
     insert into public.works (
       tmdb_id, title, original_title, original_language, overview, tagline, release_date,
       runtime, status, adult, video, poster_path, backdrop_path, popularity, vote_average,
       vote_count, budget, revenue, homepage, imdb_id, wikidata_id, facebook_id, instagram_id,
       twitter_id, collection_id, collection_name, origin_country, spoken_languages,
-      production_companies, production_countries, keywords, extra, payload_hash,
+      production_companies, production_countries, keywords, extra, payload_drift, payload_hash,
       tmdb_missing_at, first_ingested_at, last_refreshed_at, updated_at
     ) values (
       v_new.tmdb_id, v_new.title, v_new.original_title, v_new.original_language,
@@ -636,7 +751,7 @@ begin
       v_new.imdb_id, v_new.wikidata_id, v_new.facebook_id, v_new.instagram_id,
       v_new.twitter_id, v_new.collection_id, v_new.collection_name, v_new.origin_country,
       v_new.spoken_languages, v_new.production_companies, v_new.production_countries,
-      v_new.keywords, v_new.extra, v_hash, null,
+      v_new.keywords, v_new.extra, v_drift, v_hash, null,
       ingest_movie.refreshed_at, ingest_movie.refreshed_at, ingest_movie.refreshed_at
     )
     on conflict (tmdb_id) do nothing
@@ -699,6 +814,7 @@ begin
             production_countries = v_new.production_countries,
             keywords = v_new.keywords,
             extra = v_new.extra,
+            payload_drift = v_drift,
             payload_hash = v_hash,
             tmdb_missing_at = null,
             last_refreshed_at = greatest(w.last_refreshed_at, ingest_movie.refreshed_at),
@@ -716,7 +832,7 @@ begin
              'name', public.tmdb_text(e.value -> 'name'),
              'position', e.ord - 1) order by e.ord), '[]'::jsonb)
       into v_genres
-      from jsonb_array_elements(public.tmdb_objects(payload -> 'genres')) with ordinality e(value, ord);
+      from public.tmdb_elements(payload -> 'genres') e(value, ord);
 
     select coalesce(jsonb_agg(jsonb_build_object(
              'id', public.tmdb_int(e.value -> 'id'),
@@ -726,8 +842,7 @@ begin
              'ord', e.ord,
              'person', e.value) order by e.ord), '[]'::jsonb)
       into v_cast
-      from jsonb_array_elements(public.tmdb_objects(payload #> '{credits,cast}'))
-           with ordinality e(value, ord);
+      from public.tmdb_elements(payload #> '{credits,cast}') e(value, ord);
 
     -- Keep only the key crew.
     select coalesce(jsonb_agg(jsonb_build_object(
@@ -738,8 +853,7 @@ begin
              'ord', e.ord,
              'person', e.value) order by e.ord), '[]'::jsonb)
       into v_crew
-      from jsonb_array_elements(public.tmdb_objects(payload #> '{credits,crew}'))
-           with ordinality e(value, ord)
+      from public.tmdb_elements(payload #> '{credits,crew}') e(value, ord)
      where public.tmdb_text(e.value -> 'department') = any (key_crew_departments)
         or public.tmdb_text(e.value -> 'job') = any (key_crew_jobs);
 
@@ -760,8 +874,7 @@ begin
              'ord', e.ord)
              order by e.ord), '[]'::jsonb)
       into v_videos
-      from jsonb_array_elements(public.tmdb_objects(payload #> '{videos,results}'))
-           with ordinality e(value, ord);
+      from public.tmdb_elements(payload #> '{videos,results}') e(value, ord);
 
     -- Release dates, flattened and deduplicated on the natural key of
     -- work_release_dates_release_key (country, type, date, note).
@@ -780,8 +893,8 @@ begin
               'iso_639_1', coalesce(public.tmdb_text(d.value -> 'iso_639_1'), ''),
               'note', r.note
             ) as row
-          from jsonb_array_elements(public.tmdb_objects(payload #> '{release_dates,results}')) g(value)
-          cross join lateral jsonb_array_elements(public.tmdb_objects(g.value -> 'release_dates')) d(value)
+          from public.tmdb_elements(payload #> '{release_dates,results}') g(value, ord)
+          cross join lateral public.tmdb_elements(g.value -> 'release_dates') d(value, ord)
           cross join lateral (
             select public.tmdb_text(g.value -> 'iso_3166_1') as iso_3166_1,
                    public.tmdb_int(d.value -> 'type')::smallint as release_type,
@@ -962,19 +1075,9 @@ begin
   end if;
 
   -- ---- result: what is stored now, and what the policy defaulted ----
-  select jsonb_build_object(
-      'cast', (select count(*) from public.work_cast as x where x.work_id = v_work_id),
-      'crew', (select count(*) from public.work_crew as x where x.work_id = v_work_id),
-      'videos', (select count(*) from public.work_videos as x where x.work_id = v_work_id),
-      'genres', (select count(*) from public.work_genres as x where x.work_id = v_work_id),
-      'release_dates',
-        (select count(*) from public.work_release_dates as x where x.work_id = v_work_id)
-    )
-    into v_counts;
-
   return jsonb_build_object('tmdb_id', v_tmdb_id, 'work_id', v_work_id, 'action', v_action,
                             'drift', v_drift)
-    || v_counts;
+    || public.work_child_counts(v_work_id);
 end;
 $$;
 

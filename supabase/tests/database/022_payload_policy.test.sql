@@ -4,7 +4,7 @@
 -- essential field fails the movie naming its path, that shared rows keep what other movies
 -- said, and the batch writers ingest_tmdb_responses() / refresh_worker_step().
 begin;
-select plan(48);
+select plan(50);
 
 -- A complete payload as TMDB documents it: every field the policy knows, nothing else.
 create function pg_temp.movie(p_id integer) returns jsonb
@@ -79,6 +79,18 @@ select is(
                       '2026-01-01 00:00:00+00') -> 'drift',
   '{"release_dates.results[].release_dates[].note": {"missing": 1}}'::jsonb,
   'a release date without note is stored and counted as missing'
+);
+select is(
+  public.ingest_movie(pg_temp.movie(100) #- '{release_dates,results,0,release_dates,0,note}',
+                      '2026-01-02 00:00:00+00') - 'work_id',
+  '{"tmdb_id": 100, "action": "unchanged", "cast": 2, "crew": 1, "videos": 1, "genres": 1,
+    "release_dates": 1, "drift": {"release_dates.results[].release_dates[].note": {"missing": 1}}}'::jsonb,
+  'the same payload again is unchanged and reports the drift it had, kept with the work'
+);
+select is(
+  (select payload_drift from public.works where tmdb_id = 100),
+  '{"release_dates.results[].release_dates[].note": {"missing": 1}}'::jsonb,
+  '… in works.payload_drift'
 );
 select is(
   (select row(rd.note, rd.release_type, rd.certification)::text

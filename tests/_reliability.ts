@@ -93,27 +93,6 @@ export async function standinStats(): Promise<StandinStats> {
   return await control("stats") as unknown as StandinStats;
 }
 
-/** Popular movie ids from the stand-in (deterministic for its seed), `n` distinct ones. */
-export async function popularIds(n: number, startPage = 1): Promise<number[]> {
-  const ids: number[] = [];
-  const seen = new Set<number>();
-  for (let page = startPage; ids.length < n; page++) {
-    const res = await fetch(`${stack!.tmdbUrl}/movie/popular?page=${page}`, {
-      headers: { authorization: `Bearer ${stack!.tmdbToken}` },
-    });
-    const body = await res.json();
-    assert.equal(res.status, 200, `popular page ${page}: ${JSON.stringify(body)}`);
-    if (body.results.length === 0) throw new Error(`the stand-in has fewer than ${n} movies`);
-    for (const m of body.results) {
-      if (!seen.has(m.id)) {
-        seen.add(m.id);
-        ids.push(m.id);
-      }
-    }
-  }
-  return ids.slice(0, n);
-}
-
 // ---------------------------------------------------------------------------------------
 // Functions over HTTP
 // ---------------------------------------------------------------------------------------

@@ -6,6 +6,10 @@
 import postgres from "postgres";
 import type { StackInfo } from "../local/lib/stack_config.ts";
 
+/** A JSON body, read field by field in assertions. */
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
 const infoPath = Deno.env.get("STACK_INFO");
 
 /** The running test stack, or null outside `npm test`. */
@@ -69,4 +73,49 @@ export function testEndpoint(
     hits,
     close: () => server.shutdown(),
   };
+}
+
+/**
+ * GETs `pathAndQuery` (e.g. `/movie/popular?page=2`) from the stack's TMDB with its token.
+ * The stand-in limits requests like TMDB (50 a second): a 429 is waited out (its
+ * `Retry-After`, else one second) and the request sent again, up to 20 times.
+ */
+export async function tmdbGet(pathAndQuery: string): Promise<{ status: number; body: Json }> {
+  if (!stack) throw new Error("no test stack: STACK_INFO is not set");
+  for (let attempt = 1;; attempt++) {
+    const res = await fetch(`${stack.tmdbUrl}${pathAndQuery}`, {
+      headers: { authorization: `Bearer ${stack.tmdbToken}` },
+    });
+    const text = await res.text();
+    if (res.status === 429 && attempt < 20) {
+      const seconds = Number(res.headers.get("retry-after") ?? "1");
+      await new Promise((r) => setTimeout(r, Math.max(1, seconds) * 1000));
+      continue;
+    }
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      throw new Error(
+        `GET ${pathAndQuery} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`,
+      );
+    }
+  }
+}
+
+/** `n` distinct movie ids from the stand-in's `/movie/popular` pages (deterministic for its seed). */
+export async function popularIds(n: number, startPage = 1): Promise<number[]> {
+  const ids: number[] = [];
+  const seen = new Set<number>();
+  for (let page = startPage; ids.length < n; page++) {
+    const { status, body } = await tmdbGet(`/movie/popular?page=${page}`);
+    if (status !== 200) throw new Error(`popular page ${page}: ${status} ${JSON.stringify(body)}`);
+    if (body.results.length === 0) throw new Error(`the stand-in has fewer than ${n} movies`);
+    for (const m of body.results as { id: number }[]) {
+      if (!seen.has(m.id)) {
+        seen.add(m.id);
+        ids.push(m.id);
+      }
+    }
+  }
+  return ids.slice(0, n);
 }

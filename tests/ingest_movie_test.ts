@@ -2,7 +2,7 @@
  * ingest-movie end to end: functions host → TMDB stand-in → Postgres.
  */
 import assert from "node:assert/strict";
-import { connect, needsStack, stack } from "./_stack.ts";
+import { connect, needsStack, popularIds, stack } from "./_stack.ts";
 
 const fnUrl = () => `${stack!.functionsUrl}/ingest-movie`;
 const tmdbOrigin = () => stack!.tmdbUrl.replace(/\/3$/, "");
@@ -15,19 +15,6 @@ async function control(path: string, body?: unknown): Promise<Record<string, unk
   });
   assert.equal(res.status, 200, `control ${path}: ${res.status}`);
   return await res.json();
-}
-
-/** Popular movie ids from the stand-in (deterministic for its seed). */
-async function popularIds(n: number, startPage = 1): Promise<number[]> {
-  const ids: number[] = [];
-  for (let page = startPage; ids.length < n; page++) {
-    const res = await fetch(`${stack!.tmdbUrl}/movie/popular?page=${page}`, {
-      headers: { authorization: `Bearer ${stack!.tmdbToken}` },
-    });
-    const body = await res.json();
-    for (const m of body.results) if (!ids.includes(m.id)) ids.push(m.id);
-  }
-  return ids.slice(0, n);
 }
 
 async function ingest(

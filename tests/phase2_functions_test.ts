@@ -19,11 +19,7 @@ import { intArrayLiteral } from "../supabase/functions/_shared/ingestion_runs.ts
 import { createTmdbClient } from "../supabase/functions/_shared/tmdb_client.ts";
 import { functionCpuBudget } from "../local/lib/stack.ts";
 import { startExtraHost } from "./_reliability.ts";
-import { connect, eventually, needsStack, stack } from "./_stack.ts";
-
-/** A JSON response body, read field by field in the assertions. */
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { connect, eventually, type Json, needsStack, popularIds, stack } from "./_stack.ts";
 
 /** The TMDB stand-in's origin (control API at `${origin}/__control/…`). */
 function tmdbOrigin(): string {
@@ -76,22 +72,6 @@ async function withCronPaused<T>(sql: postgres.Sql, fn: () => Promise<T>): Promi
       await sql`select cron.alter_job(${jobid}::bigint, active => true)`;
     }
   }
-}
-
-/** `n` movie ids of the stand-in's catalog, read from its `/movie/popular` pages. */
-async function catalogIds(n: number): Promise<number[]> {
-  const ids: number[] = [];
-  for (let page = 1; ids.length < n; page++) {
-    const res = await fetch(`${stack!.tmdbUrl}/movie/popular?page=${page}`, {
-      headers: { authorization: `Bearer ${stack!.tmdbToken}` },
-    });
-    assert.equal(res.status, 200, `popular page ${page}`);
-    const body = await res.json() as { results: { id: number }[]; total_pages: number };
-    for (const r of body.results) if (!ids.includes(r.id)) ids.push(r.id);
-    if (page >= body.total_pages) break;
-  }
-  assert.ok(ids.length >= n, `the stand-in lists only ${ids.length} movies`);
-  return ids.slice(0, n);
 }
 
 /** Makes sure every id is a work in the catalog (ingesting the missing ones in-process). */
@@ -309,7 +289,7 @@ Deno.test({
     try {
       await setFaults({});
       // More than one run's CPU budget (1,500 ms) holds at the worker's cost per movie.
-      const ids = await catalogIds(1500);
+      const ids = await popularIds(1500);
       await ensureIngested(sql, ids);
       await withCronPaused(sql, async () => {
         const chain = await drainThroughChain(sql, ids, 150_000);
@@ -339,7 +319,7 @@ Deno.test({
               (select id from vault.decrypted_secrets where name = 'project_url'), ${value})`;
     try {
       await setFaults({});
-      const ids = await catalogIds(300);
+      const ids = await popularIds(300);
       await ensureIngested(sql, ids);
       await withCronPaused(sql, async () => {
         await setUrl(host.url);
@@ -369,7 +349,7 @@ Deno.test({
     const sql = connect();
     try {
       await setFaults({});
-      const ids = (await catalogIds(1300)).slice(1000); // other movies than the 1,000 above
+      const ids = (await popularIds(1300)).slice(1000); // other movies than the 1,000 above
       await ensureIngested(sql, ids);
       await withCronPaused(sql, async () => {
         const since = await queueForRefresh(sql, ids);
@@ -456,6 +436,130 @@ Deno.test({
         assert.equal(afterOk.changes_watermark.toISOString(), ok.body.changes.to);
         assert.ok(afterOk.changes_watermark.getTime() > wm.getTime());
         assert.ok(ok.body.enqueued <= 10);
+      });
+    } finally {
+      await setFaults({}).catch(() => {});
+      await sql.end();
+    }
+  },
+});
+
+/** Sets the shared TMDB bucket (migration 027) for `fn`, then restores it. */
+async function withTmdbRate<T>(
+  sql: postgres.Sql,
+  rate: { perSecond: number; burst: number },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const [saved] = await sql<{ requests_per_second: string; burst: number }[]>`
+    select requests_per_second, burst from public.tmdb_rate_limit`;
+  await sql`
+    update public.tmdb_rate_limit
+       set requests_per_second = ${rate.perSecond}, burst = ${rate.burst}, tokens = 0,
+           refilled_at = clock_timestamp(), paused_until = null`;
+  try {
+    return await fn();
+  } finally {
+    await sql`
+      update public.tmdb_rate_limit
+         set requests_per_second = ${saved.requests_per_second}::numeric,
+             burst = ${saved.burst}, paused_until = null`;
+  }
+}
+
+/** Invokes `n` refresh-workers at once; every one must answer 200. */
+async function refreshWorkersAtOnce(n: number): Promise<Json[]> {
+  const answers = await Promise.all(
+    Array.from({ length: n }, () => invoke("refresh-worker", { batch_size: 5 })),
+  );
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  return answers.map((a) => a.body);
+}
+
+Deno.test({
+  name:
+    "eight refresh-workers draining one queue together never exceed the one TMDB rate limit (rate plus burst in any second)",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      await setFaults({});
+      const ids = (await popularIds(1540)).slice(1300);
+      await ensureIngested(sql, ids);
+      await withCronPaused(sql, () =>
+        withTmdbRate(sql, { perSecond: 20, burst: 4 }, async () => {
+          const since = await queueForRefresh(sql, ids);
+          await standinControl("reset", "POST");
+          const started = performance.now();
+          const runs = await refreshWorkersAtOnce(8);
+          const seconds = (performance.now() - started) / 1000;
+
+          assert.equal(runs.reduce((a, r) => a + r.claimed, 0), ids.length);
+          assert.ok(runs.filter((r) => r.claimed > 0).length >= 4, "the work was shared");
+          const rows = await queueRows(sql, ids, since);
+          assert.ok(rows.every((r) => r.status === "completed"), "every item completed");
+          const stats = await standinControl("stats");
+          assert.equal(stats.byEndpoint["/movie/{id}"], ids.length);
+          assert.equal(stats.rateLimited, 0, "no 429 from the stand-in's bucket");
+          // 20 a second plus a burst of 4: never more than 24 requests in any second …
+          assert.ok(stats.busiestSecond <= 24, `${stats.busiestSecond} requests in one second`);
+          // … so 240 requests need at least (240 - 4) / 20 = 11.8 s, whatever the workers.
+          assert.ok(seconds >= 11, `drained in ${seconds.toFixed(1)} s`);
+        }));
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "a 429 with Retry-After seen by one refresh-worker pauses every worker sharing the limit",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      const ids = (await popularIds(1660)).slice(1540);
+      await ensureIngested(sql, ids);
+      await withCronPaused(sql, async () => {
+        const since = await queueForRefresh(sql, ids);
+        await standinControl("reset", "POST");
+        // About one request in 25 answered 429 with `Retry-After: 2`.
+        await setFaults({ rate429: 0.04, retryAfterSeconds: 2, seed: 7 });
+        let runs: Json[];
+        try {
+          runs = await refreshWorkersAtOnce(4);
+        } finally {
+          await setFaults({});
+        }
+        assert.equal(runs.reduce((a, r) => a + r.claimed, 0), ids.length);
+        const rows = await queueRows(sql, ids, since);
+        assert.ok(
+          rows.every((r) => r.status === "completed"),
+          "every item completed after retries",
+        );
+
+        // Every attempt of these runs, with when it started and (for a 429) when it ended.
+        const runIds = runs.map((r) => r.run_id);
+        const attempts = await sql<{ at: number; until: number; status: number | null }[]>`
+          select extract(epoch from created_at) * 1000 as at,
+                 extract(epoch from created_at) * 1000 + duration_ms as until,
+                 http_status as status
+            from public.tmdb_api_logs
+           where run_id = any(${runIds}::uuid[]) and endpoint = '/movie/{id}'
+           order by created_at`;
+        const limited = attempts.filter((a) => a.status === 429);
+        assert.ok(limited.length >= 2, `${limited.length} 429s`);
+        assert.ok(
+          new Set(runs.filter((r) => r.claimed > 0).map((r) => r.run_id)).size >= 2,
+          "more than one worker took part",
+        );
+        // After a 429 is answered, no worker (the one that saw it or any other) starts a
+        // request until Retry-After has passed; a margin covers requests already granted.
+        for (const hit of limited) {
+          const during = attempts.filter((a) =>
+            a.at > Number(hit.until) + 150 && a.at < Number(hit.until) + 2_000 - 50
+          );
+          assert.deepEqual(during, [], `requests during the pause after the 429 at ${hit.at}`);
+        }
       });
     } finally {
       await setFaults({}).catch(() => {});

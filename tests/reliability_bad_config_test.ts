@@ -21,13 +21,12 @@ import {
   control,
   type ExtraHost,
   ingestThroughFunction,
-  popularIds,
   report,
   startExtraHost,
   waitForRun,
   withIsolatedQueue,
 } from "./_reliability.ts";
-import { connect, needsStack } from "./_stack.ts";
+import { connect, needsStack, popularIds } from "./_stack.ts";
 
 const ROLLBACK = new Error("rollback");
 

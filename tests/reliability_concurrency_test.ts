@@ -19,7 +19,6 @@ import {
   createSyntheticWorks,
   deleteSyntheticWorks,
   ingestThroughFunction,
-  popularIds,
   report,
   size,
   sleep,
@@ -27,7 +26,7 @@ import {
   waitForRun,
   withIsolatedQueue,
 } from "./_reliability.ts";
-import { needsStack, stack } from "./_stack.ts";
+import { needsStack, popularIds, stack } from "./_stack.ts";
 
 const WORKERS = 8;
 

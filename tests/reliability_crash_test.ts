@@ -22,14 +22,13 @@ import {
   cfg,
   control,
   ingestThroughFunction,
-  popularIds,
   report,
   size,
   sleep,
   waitForRun,
   withIsolatedQueue,
 } from "./_reliability.ts";
-import { connect, needsStack } from "./_stack.ts";
+import { connect, needsStack, popularIds } from "./_stack.ts";
 
 async function ensureService(service: ServiceName): Promise<void> {
   const c = cfg();

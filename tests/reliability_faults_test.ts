@@ -29,14 +29,13 @@ import {
   control,
   type ExtraHost,
   ingestThroughFunction,
-  popularIds,
   report,
   size,
   standinStats,
   startExtraHost,
   withIsolatedQueue,
 } from "./_reliability.ts";
-import { needsStack, stack } from "./_stack.ts";
+import { needsStack, popularIds, tmdbGet } from "./_stack.ts";
 
 const QUEUE_ATTEMPTS = 3;
 const CLIENT_ATTEMPTS = 4;
@@ -59,12 +58,10 @@ async function fetchPayloads(ids: number[]): Promise<Map<number, Payload>> {
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      const res = await fetch(
-        `${stack!.tmdbUrl}/movie/${id}?append_to_response=${appendToResponse(MOVIE_APPEND_PARTS)}`,
-        { headers: { authorization: `Bearer ${stack!.tmdbToken}` } },
+      const { status, body } = await tmdbGet(
+        `/movie/${id}?append_to_response=${appendToResponse(MOVIE_APPEND_PARTS)}`,
       );
-      const body = await res.json();
-      assert.equal(res.status, 200, `movie ${id}: ${JSON.stringify(body)}`);
+      assert.equal(status, 200, `movie ${id}: ${JSON.stringify(body)}`);
       out.set(id, body as unknown as Payload);
     }
   };

@@ -143,6 +143,9 @@ function pidFile(cfg: StackConfig, s: ServiceName) {
   return `${cfg.pidDir}/${s}.pid`;
 }
 
+/** The TMDB stand-in's default rate limit in the stack (requests a second, burst as many). */
+export const STANDIN_RATE_LIMIT_PER_SECOND = 50;
+
 /** Starts one background service unless it is already running. */
 export async function startService(
   cfg: StackConfig,
@@ -190,6 +193,10 @@ export async function startService(
       ...(cfg.name === "dev" ? [] : ["--quiet"]),
       // Varied like real TMDB unless TMDB_STANDIN_VARIATION=off.
       ...standinVariationArgs(),
+      // TMDB's limit is "in the 50 requests per second range" per IP: the stand-in answers
+      // 429 beyond 50 a second unless the caller sets its own --rate-limit (the last wins).
+      "--rate-limit",
+      String(STANDIN_RATE_LIMIT_PER_SECOND),
       ...extraArgs,
     ];
     env = { ...base, TMDB_STANDIN_TOKEN: keys.tmdbStandinToken };

@@ -118,6 +118,8 @@ export interface StandinStats {
   byStatus: Record<string, number>;
   /** 429s from the real token bucket. */
   rateLimited: number;
+  /** Most API requests received in any one second (a sliding 1,000 ms window, real time). */
+  busiestSecond: number;
   /** Injected faults. */
   injected: InjectedFaults;
   /** The simulated now (ISO). */
@@ -239,6 +241,7 @@ function emptyStats(): Omit<StandinStats, "now"> {
     byMovieId: {},
     byStatus: {},
     rateLimited: 0,
+    busiestSecond: 0,
     injected: { error5xx: 0, rate429: 0, hang: 0, malformedJson: 0, notFound: 0 },
   };
 }
@@ -587,6 +590,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
         case "POST /__control/reset":
           await req.body?.cancel();
           stats = emptyStats();
+          lastSecond = [];
           return json({ ok: true });
         case "GET /__control/faults":
           return json(faults);
@@ -620,6 +624,16 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
     }
   };
 
+  /** Arrival times (ms) of the API requests of the last second, oldest first. */
+  let lastSecond: number[] = [];
+  const countInWindow = (at: number) => {
+    let drop = 0;
+    while (drop < lastSecond.length && lastSecond[drop] <= at - 1_000) drop++;
+    if (drop > 0) lastSecond = lastSecond.slice(drop);
+    lastSecond.push(at);
+    if (lastSecond.length > stats.busiestSecond) stats.busiestSecond = lastSecond.length;
+  };
+
   const handler = async (req: Request): Promise<Response> => {
     const started = performance.now();
     const url = new URL(req.url);
@@ -629,6 +643,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const { endpoint, movieId } = endpointOf(path);
     stats.total++;
+    countInWindow(started);
     bump(stats.byEndpoint, endpoint);
     if (movieId !== undefined) bump(stats.byMovieId, String(movieId));
     let result: ApiResult;
@@ -687,6 +702,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
             stats: snapshot,
             resetStats: () => {
               stats = emptyStats();
+              lastSecond = [];
             },
             setFaults,
             faults: () => structuredClone(faults),

@@ -204,6 +204,21 @@ Deno.test("rate limit: requests over the bucket get 429/25 with Retry-After", as
     assert.equal(stats.rateLimited, n429);
     assert.equal(stats.byStatus["429"], n429);
     assert.equal(stats.total, 15);
+    // All 15 arrived within a second (rate-limited requests count: they reached TMDB).
+    assert.equal(stats.busiestSecond, 15);
+  });
+});
+
+Deno.test("busiestSecond: the most requests in any sliding second, reset with the stats", async () => {
+  await withStandin({}, async (s) => {
+    for (let i = 0; i < 4; i++) await get(s, "/configuration");
+    await new Promise((r) => setTimeout(r, 1_100));
+    for (let i = 0; i < 3; i++) await get(s, "/configuration");
+    assert.equal(s.stats().busiestSecond, 4);
+    s.resetStats();
+    assert.equal(s.stats().busiestSecond, 0);
+    await get(s, "/configuration");
+    assert.equal(s.stats().busiestSecond, 1);
   });
 });
 

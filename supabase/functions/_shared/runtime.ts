@@ -19,6 +19,11 @@ import { type CatalogStore, createPostgresCatalogStore } from "./catalog_store.t
 import { type Clock, systemClock } from "./clock.ts";
 import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./config.ts";
 import { createSql } from "./db.ts";
+import {
+  createBucketRateLimiter,
+  createPostgresTokenBucket,
+  tokenBatchFor,
+} from "./db_rate_limiter.ts";
 import { createPostgresIngestionRunStore, type IngestionRunStore } from "./ingestion_runs.ts";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 import {
@@ -74,6 +79,15 @@ export function buildRuntime(fnName: string, env: EnvSource): Runtime {
   const logger = createLogger({ fn: fnName, secrets: config.secrets });
   const sql = createSql(config.supabaseDbUrl, { max: 4, applicationName: fnName });
   const writeLogs = createPostgresApiLogWriter(sql);
+  // One limiter per process over the TMDB token bucket every process shares (migration 027).
+  const tmdbLimiter = createBucketRateLimiter(createPostgresTokenBucket(sql), {
+    batch: tokenBatchFor(config.tmdb.requestsPerSecond),
+    maxConcurrent: config.tmdb.maxConcurrent,
+    onError: (error) =>
+      logger.error("tmdb_rate_limit_unavailable", {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
   const tmdbCredentials = config.tmdb.accessToken !== undefined
     ? { accessToken: config.tmdb.accessToken }
     : { apiKey: config.tmdb.apiKey };
@@ -93,8 +107,7 @@ export function buildRuntime(fnName: string, env: EnvSource): Runtime {
       return createTmdbClient({
         baseUrl: config.tmdb.baseUrl,
         ...tmdbCredentials,
-        requestsPerSecond: config.tmdb.requestsPerSecond,
-        maxConcurrent: config.tmdb.maxConcurrent,
+        limiter: tmdbLimiter,
         maxAttempts: config.tmdb.maxAttempts,
         timeoutMs: config.tmdb.timeoutMs,
         clock: systemClock,

@@ -21,7 +21,6 @@
 
 import { z } from "zod";
 import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
-import { type CpuMeter, createCpuMeter } from "../_shared/cpu_meter.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,

@@ -23,7 +23,7 @@ import type postgres from "postgres";
 import {
   appendToResponse,
   MOVIE_APPEND_PARTS,
-} from "../supabase/functions/_shared/tmdb_schemas.ts";
+} from "../supabase/functions/_shared/tmdb/schemas.ts";
 import {
   callFunction,
   control,

@@ -1,5 +1,5 @@
 /**
- * Cron calls carry no key (migration 024, `_shared/invocation_signature.ts`): what a real
+ * Cron calls carry no key (migration 024, `_shared/http/invocation_signature.ts`): what a real
  * `call_refresh_worker()` queues and what the function receives hold no key of the stack; the
  * captured signature authenticates nothing else (not as a key, not for another body, another
  * function or after 10 minutes); the SQL signer and the functions' verifier agree; rotating
@@ -13,7 +13,7 @@ import {
   SIGNATURE_HEADER,
   signInvocation,
   verifyInvocationSignature,
-} from "../supabase/functions/_shared/invocation_signature.ts";
+} from "../supabase/functions/_shared/http/invocation_signature.ts";
 import {
   callFunction,
   cfg,

@@ -29,11 +29,11 @@
  *
  * @module
  */
-import { createPostgresCatalogStore } from "../../supabase/functions/_shared/catalog_store.ts";
+import { createPostgresCatalogStore } from "../../supabase/functions/_shared/store/catalog.ts";
 import {
   appendToResponse,
   MOVIE_APPEND_PARTS,
-} from "../../supabase/functions/_shared/tmdb_schemas.ts";
+} from "../../supabase/functions/_shared/tmdb/schemas.ts";
 import { BUDGET_MS } from "../../supabase/functions/refresh-worker/handler.ts";
 import { createCatalog } from "../tmdb_standin/catalog.ts";
 import type { BenchContext } from "./context.ts";

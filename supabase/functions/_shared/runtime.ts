@@ -13,25 +13,25 @@
  * @module
  */
 
-import { createBatchedApiLogSink, createPostgresApiLogWriter } from "./api_log.ts";
-import { allowedKeysFromConfig } from "./auth.ts";
-import { type CatalogStore, createPostgresCatalogStore } from "./catalog_store.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./config.ts";
-import { createSql } from "./db.ts";
+import { createBatchedApiLogSink, createPostgresApiLogWriter } from "./tmdb/api_log.ts";
+import { allowedKeysFromConfig } from "./http/auth.ts";
+import { type CatalogStore, createPostgresCatalogStore } from "./store/catalog.ts";
+import { type Clock, systemClock } from "./platform/clock.ts";
+import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./platform/config.ts";
+import { createSql } from "./platform/db.ts";
 import {
   createBucketRateLimiter,
   createPostgresTokenBucket,
   tokenBatchFor,
-} from "./db_rate_limiter.ts";
-import { createPostgresIngestionRunStore, type IngestionRunStore } from "./ingestion_runs.ts";
-import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+} from "./tmdb/shared_rate_limiter.ts";
+import { createPostgresIngestionRunStore, type IngestionRunStore } from "./store/ingestion_runs.ts";
+import { createLogger, type Logger, type LoggerOptions } from "./platform/logger.ts";
 import {
   createPostgresRefreshQueue,
   type RefreshQueue,
   type WorkerQueue,
-} from "./refresh_queue.ts";
-import { createTmdbClient, type TmdbClient } from "./tmdb_client.ts";
+} from "./store/refresh_queue.ts";
+import { createTmdbClient, type TmdbClient } from "./tmdb/client.ts";
 import type postgres from "postgres";
 
 /** Everything a function needs at run time. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./platform/config.ts";
 import { bootstrapLogger, buildRuntime, getRuntime } from "./runtime.ts";
 
 const SERVICE_KEY = "service-role-key-runtime-test-0123";

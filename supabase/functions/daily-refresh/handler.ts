@@ -37,21 +37,21 @@
  */
 
 import type { z } from "zod";
-import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
-import type { Clock } from "../_shared/clock.ts";
+import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
+import type { Clock } from "../_shared/platform/clock.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
-} from "../_shared/handler.ts";
-import { jsonResponse } from "../_shared/http.ts";
-import { type Logger, redactString } from "../_shared/logger.ts";
-import { type QueueStats, type RefreshQueue } from "../_shared/refresh_queue.ts";
-import type { CatalogStore } from "../_shared/catalog_store.ts";
-import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb_policy.ts";
-import { type TmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
-import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+} from "../_shared/http/handler.ts";
+import { jsonResponse } from "../_shared/http/response.ts";
+import { type Logger, redactString } from "../_shared/platform/logger.ts";
+import { type QueueStats, type RefreshQueue } from "../_shared/store/refresh_queue.ts";
+import type { CatalogStore } from "../_shared/store/catalog.ts";
+import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb/policy.ts";
+import { type TmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
+import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
 
 export { tmdbUnauthorizedMessage };
 

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { type Clock, FakeClock } from "../_shared/clock.ts";
-import type { MemoryLogger } from "../_shared/logger.ts";
+import { type Clock, FakeClock } from "../_shared/platform/clock.ts";
+import type { MemoryLogger } from "../_shared/platform/logger.ts";
 import {
   CHANGES_SYNC_KEY,
   createMemoryRefreshQueue,
   type MemoryRefreshQueue,
-} from "../_shared/refresh_queue.ts";
-import { type TmdbClient, TmdbError, type TmdbErrorKind } from "../_shared/tmdb_client.ts";
-import type { TmdbIdPage } from "../_shared/tmdb_schemas.ts";
+} from "../_shared/store/refresh_queue.ts";
+import { type TmdbClient, TmdbError, type TmdbErrorKind } from "../_shared/tmdb/client.ts";
+import type { TmdbIdPage } from "../_shared/tmdb/schemas.ts";
 import {
   createRecordingCatalogStore,
   type RecordingCatalogStore,

@@ -21,19 +21,19 @@
  */
 
 import { z } from "zod";
-import { bodyObject } from "../_shared/body_fields.ts";
-import type { CatalogStore } from "../_shared/catalog_store.ts";
+import { bodyObject } from "../_shared/http/body_fields.ts";
+import type { CatalogStore } from "../_shared/store/catalog.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
-} from "../_shared/handler.ts";
-import { jsonResponse } from "../_shared/http.ts";
-import { ingestMovies } from "../_shared/ingest.ts";
-import { redactString } from "../_shared/logger.ts";
-import type { TmdbClient } from "../_shared/tmdb_client.ts";
-import type { Drift } from "../_shared/tmdb_policy.ts";
+} from "../_shared/http/handler.ts";
+import { jsonResponse } from "../_shared/http/response.ts";
+import { ingestMovies } from "../_shared/sync/ingest.ts";
+import { redactString } from "../_shared/platform/logger.ts";
+import type { TmdbClient } from "../_shared/tmdb/client.ts";
+import type { Drift } from "../_shared/tmdb/policy.ts";
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "ingest-movie";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { memoryApiLogSink } from "../_shared/api_log.ts";
-import { FakeClock } from "../_shared/clock.ts";
-import { ConfigError } from "../_shared/config.ts";
-import { createMemoryLogger, type MemoryLogger } from "../_shared/logger.ts";
-import { createTmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
+import { memoryApiLogSink } from "../_shared/tmdb/api_log.ts";
+import { FakeClock } from "../_shared/platform/clock.ts";
+import { ConfigError } from "../_shared/platform/config.ts";
+import { createMemoryLogger, type MemoryLogger } from "../_shared/platform/logger.ts";
+import { createTmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
 import {
   createRecordingCatalogStore,
   type RecordingCatalogStore,

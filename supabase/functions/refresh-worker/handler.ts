@@ -20,18 +20,18 @@
  */
 
 import { z } from "zod";
-import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
+import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
-} from "../_shared/handler.ts";
-import { jsonResponse } from "../_shared/http.ts";
-import type { Continuation, QueueStats, WorkerQueue } from "../_shared/refresh_queue.ts";
-import type { TmdbClient } from "../_shared/tmdb_client.ts";
-import type { Drift } from "../_shared/tmdb_policy.ts";
-import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+} from "../_shared/http/handler.ts";
+import { jsonResponse } from "../_shared/http/response.ts";
+import type { Continuation, QueueStats, WorkerQueue } from "../_shared/store/refresh_queue.ts";
+import type { TmdbClient } from "../_shared/tmdb/client.ts";
+import type { Drift } from "../_shared/tmdb/policy.ts";
+import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
 import {
   drainQueue,
   type ItemError,

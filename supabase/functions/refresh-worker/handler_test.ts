@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { type Clock, FakeClock } from "../_shared/clock.ts";
-import { createCpuMeter } from "../_shared/cpu_meter.ts";
-import type { MemoryLogger } from "../_shared/logger.ts";
-import type { WorkerItem } from "../_shared/refresh_queue.ts";
+import { type Clock, FakeClock } from "../_shared/platform/clock.ts";
+import { createCpuMeter } from "../_shared/platform/cpu_meter.ts";
+import type { MemoryLogger } from "../_shared/platform/logger.ts";
+import type { WorkerItem } from "../_shared/store/refresh_queue.ts";
 import {
   type TmdbClient,
   TmdbError,
   type TmdbErrorKind,
   type TmdbRequestOptions,
-} from "../_shared/tmdb_client.ts";
+} from "../_shared/tmdb/client.ts";
 import {
   createScriptedWorkerQueue,
   type ScriptedWorkerQueue,

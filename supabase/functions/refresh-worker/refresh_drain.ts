@@ -8,14 +8,14 @@
  * @module
  */
 
-import type { Clock } from "../_shared/clock.ts";
-import type { CpuMeter } from "../_shared/cpu_meter.ts";
-import { fetchAnswer } from "../_shared/ingest.ts";
-import { redactString } from "../_shared/logger.ts";
-import type { ClaimedItem, WorkerItem, WorkerQueue } from "../_shared/refresh_queue.ts";
-import { type TmdbClient, TmdbError } from "../_shared/tmdb_client.ts";
-import { type Drift, mergeDrift } from "../_shared/tmdb_policy.ts";
-import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+import type { Clock } from "../_shared/platform/clock.ts";
+import type { CpuMeter } from "../_shared/platform/cpu_meter.ts";
+import { fetchAnswer } from "../_shared/sync/ingest.ts";
+import { redactString } from "../_shared/platform/logger.ts";
+import type { ClaimedItem, WorkerItem, WorkerQueue } from "../_shared/store/refresh_queue.ts";
+import { type TmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
+import { type Drift, mergeDrift } from "../_shared/tmdb/policy.ts";
+import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
 
 /** Why a drain stopped. */
 export type StoppedBecause =

@@ -34,22 +34,26 @@
  */
 
 import { z } from "zod";
-import { bodyObject, intInRange, runFields } from "../_shared/body_fields.ts";
-import type { CatalogStore } from "../_shared/catalog_store.ts";
-import type { Clock } from "../_shared/clock.ts";
+import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
+import type { CatalogStore } from "../_shared/store/catalog.ts";
+import type { Clock } from "../_shared/platform/clock.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
-} from "../_shared/handler.ts";
-import { HttpError, jsonResponse } from "../_shared/http.ts";
-import { DEFAULT_INGEST_CONCURRENCY, ingestMovies, type IngestSummary } from "../_shared/ingest.ts";
-import type { IngestionRunStatus, IngestionRunStore } from "../_shared/ingestion_runs.ts";
-import { redactString } from "../_shared/logger.ts";
-import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb_policy.ts";
-import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb_client.ts";
-import { tmdbUnauthorizedMessage } from "../_shared/tmdb_outage.ts";
+} from "../_shared/http/handler.ts";
+import { HttpError, jsonResponse } from "../_shared/http/response.ts";
+import {
+  DEFAULT_INGEST_CONCURRENCY,
+  ingestMovies,
+  type IngestSummary,
+} from "../_shared/sync/ingest.ts";
+import type { IngestionRunStatus, IngestionRunStore } from "../_shared/store/ingestion_runs.ts";
+import { redactString } from "../_shared/platform/logger.ts";
+import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb/policy.ts";
+import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb/client.ts";
+import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
 
 export { tmdbUnauthorizedMessage };
 

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
-import { type Clock, FakeClock } from "../_shared/clock.ts";
+import { type Clock, FakeClock } from "../_shared/platform/clock.ts";
 import {
   createMemoryIngestionRunStore,
   type FreshnessState,
   type MemoryIngestionRunStore,
-} from "../_shared/ingestion_runs.ts";
-import type { MemoryLogger } from "../_shared/logger.ts";
+} from "../_shared/store/ingestion_runs.ts";
+import type { MemoryLogger } from "../_shared/platform/logger.ts";
 import {
   type TmdbClient,
   TmdbError,
   type TmdbErrorKind,
   type TmdbMovieList,
-} from "../_shared/tmdb_client.ts";
-import type { TmdbIdPage } from "../_shared/tmdb_schemas.ts";
+} from "../_shared/tmdb/client.ts";
+import type { TmdbIdPage } from "../_shared/tmdb/schemas.ts";
 import {
   createRecordingCatalogStore,
   type RecordingCatalogStore,

@@ -53,7 +53,7 @@ select col_type_is('public', 'works', 'revenue', 'bigint', 'works.revenue is big
 select col_type_is('public', 'works', 'next_refresh_at', 'timestamp with time zone',
   'works.next_refresh_at is timestamptz');
 
--- The TypeScript client (_shared/api_log.ts) inserts batches with exactly these columns.
+-- The TypeScript client (_shared/tmdb/api_log.ts) inserts batches with exactly these columns.
 select results_eq(
   $$ select column_name::text collate "default", data_type::text collate "default",
               is_nullable::text collate "default", column_default::text collate "default"

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Clock } from "../clock.ts";
-import { type CpuMeter, createCpuMeter } from "../cpu_meter.ts";
-import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
+import type { Clock } from "../platform/clock.ts";
+import { type CpuMeter, createCpuMeter } from "../platform/cpu_meter.ts";
+import { createMemoryLogger, type MemoryLogger } from "../platform/logger.ts";
 
 /** A JSON response body, read field by field in the assertions. */
 // deno-lint-ignore no-explicit-any

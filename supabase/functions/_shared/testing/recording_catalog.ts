@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { CatalogStore, StoreContext, StoredMovie, TmdbAnswer } from "../catalog_store.ts";
-import type { Drift } from "../tmdb_policy.ts";
+import type { CatalogStore, StoreContext, StoredMovie, TmdbAnswer } from "../store/catalog.ts";
+import type { Drift } from "../tmdb/policy.ts";
 
 /** Options for {@link createRecordingCatalogStore}. */
 export interface RecordingCatalogOptions {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { StoreOutcome, TmdbAnswer } from "../catalog_store.ts";
+import type { StoreOutcome, TmdbAnswer } from "../store/catalog.ts";
 import type {
   ClaimedItem,
   Continuation,
@@ -17,8 +17,8 @@ import type {
   StepResult,
   WorkerItem,
   WorkerQueue,
-} from "../refresh_queue.ts";
-import type { Drift } from "../tmdb_policy.ts";
+} from "../store/refresh_queue.ts";
+import type { Drift } from "../tmdb/policy.ts";
 
 /** One recorded step. */
 export interface RecordedStep {

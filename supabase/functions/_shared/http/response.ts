@@ -14,8 +14,8 @@
  */
 
 import type { z } from "zod";
-import { ConfigError } from "./config.ts";
-import { type Logger, redact, redactString } from "./logger.ts";
+import { ConfigError } from "../platform/config.ts";
+import { type Logger, redact, redactString } from "../platform/logger.ts";
 
 /** An error that maps to an HTTP status and a JSON error body. */
 export class HttpError extends Error {

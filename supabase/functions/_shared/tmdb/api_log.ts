@@ -7,7 +7,7 @@
  */
 
 import type postgres from "postgres";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 
 /** A row of `public.tmdb_api_logs`. Holds no secret: `params` never contains `api_key`. */
 export interface ApiLogRow {

@@ -14,8 +14,8 @@
  */
 
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Config } from "./config.ts";
-import { HttpError } from "./http.ts";
+import type { Config } from "../platform/config.ts";
+import { HttpError } from "./response.ts";
 
 /** Random per-process HMAC key: digests cannot be precomputed or compared across processes. */
 const HMAC_KEY = randomBytes(32);

@@ -16,7 +16,7 @@
 
 import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { HttpError } from "./http.ts";
+import { HttpError } from "./response.ts";
 
 /** The request header that carries the signature. */
 export const SIGNATURE_HEADER = "x-tmdb-sync-signature";

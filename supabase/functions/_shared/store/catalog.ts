@@ -9,7 +9,7 @@
 
 import type postgres from "postgres";
 import { z } from "zod";
-import { type Drift, hasDrift } from "./tmdb_policy.ts";
+import { type Drift, hasDrift } from "../tmdb/policy.ts";
 
 /** One TMDB answer about a movie. */
 export type TmdbAnswer =

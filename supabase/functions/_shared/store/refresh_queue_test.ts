@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../platform/clock.ts";
 import {
   CHANGES_SYNC_KEY,
   createMemoryRefreshQueue,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
-import { answersParameters, createPostgresCatalogStore } from "./catalog_store.ts";
+import { answersParameters, createPostgresCatalogStore } from "./catalog.ts";
 
 /** A stand-in for postgres.js's `sql`: records each statement and answers `value`. */
 function fakeSql(value: unknown) {

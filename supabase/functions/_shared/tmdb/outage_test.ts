@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import { TmdbError, type TmdbErrorKind } from "./tmdb_client.ts";
-import {
-  type BreakerTrip,
-  OUTAGE_KINDS,
-  TmdbBreaker,
-  tmdbUnauthorizedMessage,
-} from "./tmdb_outage.ts";
+import { TmdbError, type TmdbErrorKind } from "./client.ts";
+import { type BreakerTrip, OUTAGE_KINDS, TmdbBreaker, tmdbUnauthorizedMessage } from "./outage.ts";
 
 /** Reads `tripped` afresh (assertions on the getter would otherwise narrow its type). */
 const tripOf = (breaker: TmdbBreaker): BreakerTrip | null => breaker.tripped;

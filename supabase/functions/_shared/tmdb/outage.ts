@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TmdbError, type TmdbErrorKind } from "./tmdb_client.ts";
+import { TmdbError, type TmdbErrorKind } from "./client.ts";
 
 /** The message of a run stopped because TMDB answered 401. */
 export function tmdbUnauthorizedMessage(error: TmdbError): string {

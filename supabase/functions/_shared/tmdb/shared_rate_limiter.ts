@@ -13,7 +13,7 @@
  */
 
 import type postgres from "postgres";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 import {
   DEFAULT_MAX_CONCURRENT,
   DEFAULT_QUANTUM_MS,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../platform/clock.ts";
 import { fetchAnswer, ingestMovies } from "./ingest.ts";
-import { createMemoryLogger } from "./logger.ts";
-import { TmdbError, type TmdbErrorKind } from "./tmdb_client.ts";
-import { createRecordingCatalogStore } from "./testing/recording_catalog.ts";
+import { createMemoryLogger } from "../platform/logger.ts";
+import { TmdbError, type TmdbErrorKind } from "../tmdb/client.ts";
+import { createRecordingCatalogStore } from "../testing/recording_catalog.ts";
 
 function tmdbError(kind: TmdbErrorKind, httpStatus: number | null, statusCode: number | null) {
   return new TmdbError(`TMDB GET /movie/1 failed: ${kind}: HTTP ${httpStatus}`, {

@@ -21,10 +21,10 @@ import {
   type StoredMovie,
   storedMovieSchema,
   type TmdbAnswer,
-} from "./catalog_store.ts";
-import { type Clock, systemClock } from "./clock.ts";
+} from "./catalog.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 import { intArrayLiteral } from "./ingestion_runs.ts";
-import type { Drift } from "./tmdb_policy.ts";
+import type { Drift } from "../tmdb/policy.ts";
 
 /** The `sync_state` key of the TMDB movie changes feed. */
 export const CHANGES_SYNC_KEY = "tmdb_movie_changes";

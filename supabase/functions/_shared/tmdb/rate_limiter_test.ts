@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../platform/clock.ts";
 import { createRateLimiter, DEFAULT_BURST, sharedRateLimiter } from "./rate_limiter.ts";
 
 /** Largest number of timestamps in any closed window [t, t + windowMs]. */

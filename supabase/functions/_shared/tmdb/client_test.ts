@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { type ApiLogRow, createBatchedApiLogSink, memoryApiLogSink } from "./api_log.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../platform/clock.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
-import { createTmdbClient, type TmdbClientOptions, TmdbError } from "./tmdb_client.ts";
+import { createTmdbClient, type TmdbClientOptions, TmdbError } from "./client.ts";
 import {
   changesPageFixture,
   movieDetailsFixture,
   moviePageFixture,
   tmdbErrorFixture,
-} from "./testing/tmdb_fixtures.ts";
+} from "../testing/tmdb_fixtures.ts";
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.SECRET-READ-ACCESS-TOKEN.sig";
 const API_KEY = "0123456789abcdefSECRETKEY";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { HttpError } from "./http.ts";
+import { HttpError } from "./response.ts";
 import {
   SIGNATURE_MAX_AGE_SECONDS,
   SIGNATURE_MAX_SKEW_SECONDS,

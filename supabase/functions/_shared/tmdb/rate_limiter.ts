@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 
 /** Default requests per second. */
 export const DEFAULT_REQUESTS_PER_SECOND = 40;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { allowedKeysFromConfig, authorize, hasAllowedKey, matchesAnyKey } from "./auth.ts";
-import { loadConfig } from "./config.ts";
-import { HttpError } from "./http.ts";
+import { loadConfig } from "../platform/config.ts";
+import { HttpError } from "./response.ts";
 
 const SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.service-sig";
 const SECRET_KEY = "sb_secret_AbCdEfGhIjKlMnOpQrStUvWx";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "../platform/config.ts";
 import {
   errorResponse,
   HttpError,
@@ -10,8 +10,8 @@ import {
   readJsonBody,
   requestIdOf,
   requireMethod,
-} from "./http.ts";
-import { createMemoryLogger } from "./logger.ts";
+} from "./response.ts";
+import { createMemoryLogger } from "../platform/logger.ts";
 
 const SECRET = "sb_secret_do-not-leak-0123456789";
 

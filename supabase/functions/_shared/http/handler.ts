@@ -24,8 +24,8 @@
 
 import type { z } from "zod";
 import { authorize, hasAllowedKey } from "./auth.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { type CpuMeter, createCpuMeter } from "./cpu_meter.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
+import { type CpuMeter, createCpuMeter } from "../platform/cpu_meter.ts";
 import {
   errorResponse,
   HttpError,
@@ -34,9 +34,9 @@ import {
   readJsonBody,
   requestIdOf,
   requireMethod,
-} from "./http.ts";
+} from "./response.ts";
 import { SIGNATURE_HEADER, verifyInvocationSignature } from "./invocation_signature.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
 
 /** The dependencies every function's handler takes (each adds its own). */
 export interface BaseHandlerDeps {
@@ -102,7 +102,7 @@ export interface HandleContext<D extends BaseHandlerDeps, B> {
 export interface JsonHandlerOptions<D extends BaseHandlerDeps, B> {
   /** The function's name, the `fn` of the fallback logger. */
   fn: string;
-  /** The request body's schema (see `_shared/body_fields.ts`). */
+  /** The request body's schema (see `_shared/http/body_fields.ts`). */
   schema: z.ZodType<B, z.ZodTypeDef, unknown>;
   /** The dependencies, or `{ getDeps }` to resolve them per request. */
   source: D | LazyHandlerDeps<D>;

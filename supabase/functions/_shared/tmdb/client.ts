@@ -27,8 +27,8 @@
 
 import type { z } from "zod";
 import { type ApiLogRow, type ApiLogSink, nullApiLogSink } from "./api_log.ts";
-import { backoffDelay, parseRetryAfter } from "./backoff.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { backoffDelay, parseRetryAfter } from "../platform/backoff.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 import {
   createRateLimiter,
   DEFAULT_MAX_CONCURRENT,
@@ -44,7 +44,7 @@ import {
   readIdPage,
   tmdbErrorBodySchema,
   type TmdbIdPage,
-} from "./tmdb_schemas.ts";
+} from "./schemas.ts";
 
 /** What went wrong with a TMDB call. */
 export type TmdbErrorKind =

@@ -13,12 +13,12 @@
  * @module
  */
 
-import type { CatalogStore, StoredMovie, TmdbAnswer } from "./catalog_store.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import type { Logger } from "./logger.ts";
-import { TmdbError, type TmdbErrorKind } from "./tmdb_client.ts";
-import type { TmdbClient } from "./tmdb_client.ts";
-import { type Drift, mergeDrift } from "./tmdb_policy.ts";
+import type { CatalogStore, StoredMovie, TmdbAnswer } from "../store/catalog.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
+import type { Logger } from "../platform/logger.ts";
+import { TmdbError, type TmdbErrorKind } from "../tmdb/client.ts";
+import type { TmdbClient } from "../tmdb/client.ts";
+import { type Drift, mergeDrift } from "../tmdb/policy.ts";
 
 /** What happened to one movie. */
 export type PerMovieOutcome =

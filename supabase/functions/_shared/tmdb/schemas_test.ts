@@ -7,8 +7,8 @@ import {
   MOVIE_PAGE_RULES,
   readIdPage,
   tmdbErrorBodySchema,
-} from "./tmdb_schemas.ts";
-import { changesPageFixture, moviePageFixture } from "./testing/tmdb_fixtures.ts";
+} from "./schemas.ts";
+import { changesPageFixture, moviePageFixture } from "../testing/tmdb_fixtures.ts";
 
 Deno.test("MOVIE_APPEND_PARTS is the five parts, within TMDB's limit of 20", () => {
   assert.deepEqual(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hasType, inspectShape, mergeDrift, prefixDrift, type ShapeRules } from "./tmdb_policy.ts";
+import { hasType, inspectShape, mergeDrift, prefixDrift, type ShapeRules } from "./policy.ts";
 
 const RULES: ShapeRules = {
   "": {

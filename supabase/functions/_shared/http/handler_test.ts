@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { FakeClock } from "./clock.ts";
-import { ConfigError } from "./config.ts";
+import { FakeClock } from "../platform/clock.ts";
+import { ConfigError } from "../platform/config.ts";
 import { type BaseHandlerDeps, createJsonHandler, type HandleContext } from "./handler.ts";
-import { HttpError, jsonResponse } from "./http.ts";
+import { HttpError, jsonResponse } from "./response.ts";
 import { SIGNATURE_HEADER, signInvocation } from "./invocation_signature.ts";
-import { createMemoryLogger, type MemoryLogger } from "./logger.ts";
+import { createMemoryLogger, type MemoryLogger } from "../platform/logger.ts";
 
 /** A JSON response body, read field by field in the assertions. */
 // deno-lint-ignore no-explicit-any

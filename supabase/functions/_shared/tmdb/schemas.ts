@@ -16,7 +16,7 @@
  */
 
 import { z } from "zod";
-import { type Drift, inspectShape, type ShapeRules } from "./tmdb_policy.ts";
+import { type Drift, inspectShape, type ShapeRules } from "./policy.ts";
 
 /** TMDB's largest `append_to_response` list (error status_code 27 beyond it). */
 export const MAX_APPEND_PARTS = 20;

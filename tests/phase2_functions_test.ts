@@ -14,12 +14,12 @@ import assert from "node:assert/strict";
 import type postgres from "postgres";
 import { createPostgresCatalogStore } from "../supabase/functions/_shared/store/catalog.ts";
 import { ingestMovies } from "../supabase/functions/_shared/sync/ingest.ts";
-import { createMemoryLogger } from "../supabase/functions/_shared/platform/logger.ts";
 import { intArrayLiteral } from "../supabase/functions/_shared/store/ingestion_runs.ts";
 import { createTmdbClient } from "../supabase/functions/_shared/tmdb/client.ts";
 import { functionCpuBudget } from "../local/lib/stack.ts";
 import { startExtraHost } from "./_reliability.ts";
 import { connect, eventually, type Json, needsStack, popularIds, stack } from "./_stack.ts";
+import { createMemoryLogger } from "../supabase/functions/_shared/testing/memory_logger.ts";
 
 /** The TMDB stand-in's origin (control API at `${origin}/__control/…`). */
 function tmdbOrigin(): string {

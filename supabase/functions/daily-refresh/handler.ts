@@ -46,12 +46,14 @@ import {
   type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
 import { jsonResponse } from "../_shared/http/response.ts";
-import { type Logger, redactString } from "../_shared/platform/logger.ts";
+import { type Logger } from "../_shared/platform/logger.ts";
 import { type QueueStats, type RefreshQueue } from "../_shared/store/refresh_queue.ts";
 import type { CatalogStore } from "../_shared/store/catalog.ts";
+import { MAX_CHANGES_DAYS, MAX_PAGE } from "../_shared/tmdb/limits.ts";
 import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb/policy.ts";
 import { type TmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
 import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
+import { redactString } from "../_shared/platform/redact.ts";
 
 export { tmdbUnauthorizedMessage };
 
@@ -60,12 +62,6 @@ export const FUNCTION_NAME = "daily-refresh";
 
 /** Bounds and default of `limit`. */
 export const LIMIT = { min: 1, max: 1000, default: 100 } as const;
-
-/** `/movie/changes` accepts `end_date − start_date` of at most 14 days. */
-export const MAX_WINDOW_DAYS = 14;
-
-/** TMDB serves pages 1–500 only. */
-export const MAX_CHANGES_PAGE = 500;
 
 /** Where the feed starts when there is no watermark yet: 24 h before now. */
 export const INITIAL_LOOKBACK_MS = 24 * 3_600_000;
@@ -107,7 +103,7 @@ function isoDay(day: number): string {
 export function changeWindows(
   fromMs: number,
   toMs: number,
-  maxDays: number = MAX_WINDOW_DAYS,
+  maxDays: number = MAX_CHANGES_DAYS,
 ): ChangesWindow[] {
   if (!(Number.isInteger(maxDays) && maxDays >= 0)) {
     throw new RangeError(`\`maxDays\` must be an integer >= 0: current value is ${maxDays}`);
@@ -264,8 +260,8 @@ async function readChanges(
       mergeDrift(out.drift, result.drift);
       for (const id of result.ids) ids.add(id);
       if (page === 1) {
-        lastPage = Math.min(result.total_pages, MAX_CHANGES_PAGE);
-        if (result.total_pages > MAX_CHANGES_PAGE) {
+        lastPage = Math.min(result.total_pages, MAX_PAGE);
+        if (result.total_pages > MAX_PAGE) {
           logger.warn("changes_window_truncated", {
             start_date: window.startDate,
             end_date: window.endDate,

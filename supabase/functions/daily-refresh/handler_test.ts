@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { type Clock, FakeClock } from "../_shared/platform/clock.ts";
-import type { MemoryLogger } from "../_shared/platform/logger.ts";
+import { type Clock } from "../_shared/platform/clock.ts";
 import {
   CHANGES_SYNC_KEY,
   createMemoryRefreshQueue,
@@ -17,7 +16,6 @@ import {
   memoryLogger,
   postTo,
   SERVICE_KEY,
-  StepClock,
   TEST_SECRETS,
   testCpuMeter,
   TMDB_TOKEN,
@@ -28,6 +26,8 @@ import {
   type DailyRefreshSummary,
   type HandlerDeps,
 } from "./handler.ts";
+import { type MemoryLogger } from "../_shared/testing/memory_logger.ts";
+import { FakeClock } from "../_shared/testing/fake_clock.ts";
 
 const RUN_ID = "5b0c2a8e-93a4-4e0f-8d7e-2f1c9a3b6d21";
 const NOW = Date.parse("2026-11-02T10:30:00Z");
@@ -368,10 +368,10 @@ Deno.test("daily-refresh does NOT move the watermark when a page of the first wi
 });
 
 Deno.test("daily-refresh stops reading the feed when its time budget runs out", async () => {
-  const clock = new StepClock(NOW);
+  const clock = new FakeClock({ start: NOW, instantSleep: true });
   const tmdb = fakeTmdb({
     pages: () => [[1], [2], [3], [4], [5], [6]],
-    onCall: () => (clock.t += 10_000),
+    onCall: () => clock.jump(10_000),
   });
   const s = setup(tmdb, {
     clock,

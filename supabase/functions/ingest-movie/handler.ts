@@ -31,9 +31,9 @@ import {
 } from "../_shared/http/handler.ts";
 import { jsonResponse } from "../_shared/http/response.ts";
 import { ingestMovies } from "../_shared/sync/ingest.ts";
-import { redactString } from "../_shared/platform/logger.ts";
 import type { TmdbClient } from "../_shared/tmdb/client.ts";
 import type { Drift } from "../_shared/tmdb/policy.ts";
+import { redactString } from "../_shared/platform/redact.ts";
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "ingest-movie";

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { memoryApiLogSink } from "../_shared/tmdb/api_log.ts";
-import { FakeClock } from "../_shared/platform/clock.ts";
 import { ConfigError } from "../_shared/platform/config.ts";
-import { createMemoryLogger, type MemoryLogger } from "../_shared/platform/logger.ts";
 import { createTmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
 import {
   createRecordingCatalogStore,
@@ -10,6 +8,8 @@ import {
 } from "../_shared/testing/recording_catalog.ts";
 import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import { createHandler, type HandlerDeps } from "./handler.ts";
+import { createMemoryLogger, type MemoryLogger } from "../_shared/testing/memory_logger.ts";
+import { FakeClock } from "../_shared/testing/fake_clock.ts";
 
 const SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.service-signature";
 const SECRET_KEY = "sb_secret_handler-test-0123456789";

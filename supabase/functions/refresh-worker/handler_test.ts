@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { type Clock, FakeClock } from "../_shared/platform/clock.ts";
+import { type Clock } from "../_shared/platform/clock.ts";
 import { createCpuMeter } from "../_shared/platform/cpu_meter.ts";
-import type { MemoryLogger } from "../_shared/platform/logger.ts";
 import type { WorkerItem } from "../_shared/store/refresh_queue.ts";
 import {
   type TmdbClient,
@@ -19,7 +18,6 @@ import {
   memoryLogger,
   postTo,
   SERVICE_KEY,
-  StepClock,
   TEST_SECRETS,
   testCpuMeter,
   TMDB_TOKEN,
@@ -31,6 +29,8 @@ import {
   type RefreshWorkerSummary,
   TMDB_BREAKER_THRESHOLD,
 } from "./handler.ts";
+import { type MemoryLogger } from "../_shared/testing/memory_logger.ts";
+import { FakeClock } from "../_shared/testing/fake_clock.ts";
 
 const RUN_ID = "9d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
 const WORKER = `refresh-worker:${RUN_ID}`;
@@ -295,9 +295,9 @@ Deno.test("refresh-worker runs several batch loops at once", async () => {
 });
 
 Deno.test("refresh-worker stops claiming when the budget left is too small for a batch", async () => {
-  const clock = new StepClock(NOW);
+  const clock = new FakeClock({ start: NOW, instantSleep: true });
   // Each TMDB call takes 1 s of (fake) time; a batch of 2 takes 2 s.
-  const tmdb = fakeTmdb({ onCall: () => (clock.t += 1_000) });
+  const tmdb = fakeTmdb({ onCall: () => clock.jump(1_000) });
   const s = setup(tmdb, range(1, 30), { clock, deps: { loops: 1 } });
   const { status, body } = await call(s, { batch_size: 2, budget_ms: 10_000 });
   assert.equal(status, 200);
@@ -315,8 +315,8 @@ Deno.test("refresh-worker stops claiming when the budget left is too small for a
 });
 
 Deno.test("refresh-worker does not start a batch it cannot finish in the budget left", async () => {
-  const clock = new StepClock(NOW);
-  const tmdb = fakeTmdb({ onCall: () => (clock.t += 3_000) });
+  const clock = new FakeClock({ start: NOW, instantSleep: true });
+  const tmdb = fakeTmdb({ onCall: () => clock.jump(3_000) });
   const s = setup(tmdb, range(1, 30), { clock, deps: { loops: 1 } });
   const { body } = await call(s, { batch_size: 1, budget_ms: 10_000 });
   // Batches at +0, +3, +6 s; at +9 s 1 s is left, less than a batch took (3 s).

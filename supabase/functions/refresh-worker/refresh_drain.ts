@@ -11,11 +11,11 @@
 import type { Clock } from "../_shared/platform/clock.ts";
 import type { CpuMeter } from "../_shared/platform/cpu_meter.ts";
 import { fetchAnswer } from "../_shared/sync/ingest.ts";
-import { redactString } from "../_shared/platform/logger.ts";
 import type { ClaimedItem, WorkerItem, WorkerQueue } from "../_shared/store/refresh_queue.ts";
 import { type TmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
 import { type Drift, mergeDrift } from "../_shared/tmdb/policy.ts";
 import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
+import { redactString } from "../_shared/platform/redact.ts";
 
 /** Why a drain stopped. */
 export type StoppedBecause =

@@ -50,10 +50,11 @@ import {
   type IngestSummary,
 } from "../_shared/sync/ingest.ts";
 import type { IngestionRunStatus, IngestionRunStore } from "../_shared/store/ingestion_runs.ts";
-import { redactString } from "../_shared/platform/logger.ts";
+import { MAX_PAGE } from "../_shared/tmdb/limits.ts";
 import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb/policy.ts";
 import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb/client.ts";
 import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
+import { redactString } from "../_shared/platform/redact.ts";
 
 export { tmdbUnauthorizedMessage };
 
@@ -78,9 +79,6 @@ export const SOURCE_NAMES = Object.keys(SOURCES) as [Source, ...Source[]];
 
 /** Bounds and default of `limit`. */
 export const LIMIT = { min: 1, max: 200, default: 30 } as const;
-
-/** TMDB serves list pages 1–500 only, whatever `total_pages` says. */
-export const MAX_LIST_PAGE = 500;
 
 /**
  * Time budget, from the start of the request (pg_net waits 150 s; hosted functions get
@@ -280,7 +278,7 @@ async function collectCandidates(
       out.pagesFetched++;
       mergeDrift(out.drift, result.drift);
       walk.next = page + 1;
-      if (walk.next > Math.min(result.total_pages, MAX_LIST_PAGE)) walk.done = true;
+      if (walk.next > Math.min(result.total_pages, MAX_PAGE)) walk.done = true;
 
       const fresh: number[] = [];
       for (const id of result.ids) {

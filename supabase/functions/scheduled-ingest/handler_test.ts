@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { type Clock, FakeClock } from "../_shared/platform/clock.ts";
+import { type Clock } from "../_shared/platform/clock.ts";
 import {
   createMemoryIngestionRunStore,
   type FreshnessState,
   type MemoryIngestionRunStore,
 } from "../_shared/store/ingestion_runs.ts";
-import type { MemoryLogger } from "../_shared/platform/logger.ts";
 import {
   type TmdbClient,
   TmdbError,
@@ -33,6 +32,8 @@ import {
   type ScheduledIngestSummary,
   SOURCE_NAMES,
 } from "./handler.ts";
+import { type MemoryLogger } from "../_shared/testing/memory_logger.ts";
+import { FakeClock } from "../_shared/testing/fake_clock.ts";
 
 const RUN_ID = "0b9f6a52-4d0c-4a8e-9c55-5d0f3c1f4a11";
 const START = Date.parse("2026-11-02T10:00:00Z");

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { FakeClock } from "../platform/clock.ts";
 import { ConfigError } from "../platform/config.ts";
 import { type BaseHandlerDeps, createJsonHandler, type HandleContext } from "./handler.ts";
 import { HttpError, jsonResponse } from "./response.ts";
 import { SIGNATURE_HEADER, signInvocation } from "./invocation_signature.ts";
-import { createMemoryLogger, type MemoryLogger } from "../platform/logger.ts";
+import { createMemoryLogger, type MemoryLogger } from "../testing/memory_logger.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 /** A JSON response body, read field by field in the assertions. */
 // deno-lint-ignore no-explicit-any

@@ -15,7 +15,9 @@
 
 import type { z } from "zod";
 import { ConfigError } from "../platform/config.ts";
-import { type Logger, redact, redactString } from "../platform/logger.ts";
+import { describeIssues, issuePath } from "../platform/zod_issues.ts";
+import { type Logger } from "../platform/logger.ts";
+import { redact, redactString } from "../platform/redact.ts";
 
 /** An error that maps to an HTTP status and a JSON error body. */
 export class HttpError extends Error {
@@ -157,14 +159,6 @@ export interface ReadJsonBodyOptions {
   maxBytes?: number;
 }
 
-function renderPath(path: readonly (string | number)[]): string {
-  let out = "";
-  for (const key of path) {
-    out += typeof key === "number" ? `[${key}]` : out === "" ? key : `.${key}`;
-  }
-  return out === "" ? "body" : out;
-}
-
 /**
  * The path of the first string (object key or value) in a parsed JSON `value` that holds a
  * NUL character, or `null`. Every body ends up in PostgreSQL, whose `text` and `jsonb` cannot
@@ -196,23 +190,6 @@ function findNul(value: unknown): (string | number)[] | null {
     }
   }
   return null;
-}
-
-/**
- * Renders zod issues as `path: message` pairs joined by `; `, e.g.
- * `tmdb_ids[3]: Expected number, received string`. Issues at the root are shown as `body`.
- */
-export function describeIssues(error: z.ZodError, options: { max?: number } = {}): string {
-  const { max = 20 } = options;
-  const parts = error.issues.slice(0, max).map((issue) => {
-    let path = "";
-    for (const key of issue.path) {
-      path += typeof key === "number" ? `[${key}]` : path === "" ? key : `.${key}`;
-    }
-    return `${path === "" ? "body" : path}: ${issue.message}`;
-  });
-  const more = error.issues.length - parts.length;
-  return parts.join("; ") + (more > 0 ? `; and ${more} more problem(s)` : "");
 }
 
 function tooLarge(maxBytes: number, detail: string): HttpError {
@@ -307,7 +284,7 @@ export function parseJsonBody<T>(
   }
   const nulAt = findNul(value);
   if (nulAt !== null) {
-    const where = renderPath(nulAt);
+    const where = issuePath(nulAt, "body");
     throw new HttpError(
       400,
       "invalid_body",
@@ -321,7 +298,7 @@ export function parseJsonBody<T>(
     throw new HttpError(
       400,
       "invalid_body",
-      `Invalid request body: ${describeIssues(parsed.error)}`,
+      `Invalid request body: ${describeIssues(parsed.error, { root: "body" })}`,
       {
         details: parsed.error.issues.map((issue) => ({
           path: issue.path,

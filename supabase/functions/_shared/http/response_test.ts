@@ -11,7 +11,7 @@ import {
   requestIdOf,
   requireMethod,
 } from "./response.ts";
-import { createMemoryLogger } from "../platform/logger.ts";
+import { createMemoryLogger } from "../testing/memory_logger.ts";
 
 const SECRET = "sb_secret_do-not-leak-0123456789";
 

@@ -162,7 +162,7 @@ function httpUrl(name: Variable, shown: boolean) {
   });
 }
 
-function intInRange(name: Variable, min: number, max: number, fallback: number) {
+function envInteger(name: Variable, min: number, max: number, fallback: number) {
   return z.string().optional().transform((value, ctx) => {
     if (value === undefined) return fallback;
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -233,11 +233,11 @@ const envSchema = z.object({
   TMDB_API_TOKEN: z.string().optional(),
   TMDB_API_KEY: z.string().optional(),
   TMDB_BASE_URL: httpUrl("TMDB_BASE_URL", true).optional(),
-  TMDB_REQUESTS_PER_SECOND: intInRange("TMDB_REQUESTS_PER_SECOND", 1, 50, 40),
-  TMDB_MAX_CONCURRENT: intInRange("TMDB_MAX_CONCURRENT", 1, 20, 20),
-  TMDB_TIMEOUT_MS: intInRange("TMDB_TIMEOUT_MS", 100, 150_000, 10_000),
-  TMDB_MAX_ATTEMPTS: intInRange("TMDB_MAX_ATTEMPTS", 1, 10, 4),
-  EDGE_CPU_BUDGET_MS: intInRange("EDGE_CPU_BUDGET_MS", 10, 1_900, 1_500),
+  TMDB_REQUESTS_PER_SECOND: envInteger("TMDB_REQUESTS_PER_SECOND", 1, 50, 40),
+  TMDB_MAX_CONCURRENT: envInteger("TMDB_MAX_CONCURRENT", 1, 20, 20),
+  TMDB_TIMEOUT_MS: envInteger("TMDB_TIMEOUT_MS", 100, 150_000, 10_000),
+  TMDB_MAX_ATTEMPTS: envInteger("TMDB_MAX_ATTEMPTS", 1, 10, 4),
+  EDGE_CPU_BUDGET_MS: envInteger("EDGE_CPU_BUDGET_MS", 10, 1_900, 1_500),
 });
 
 /**

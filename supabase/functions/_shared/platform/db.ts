@@ -10,6 +10,8 @@
  */
 
 import postgres from "postgres";
+import type { z } from "zod";
+import { describeIssues } from "./zod_issues.ts";
 
 /** Port of Supabase's transaction pooler. */
 export const TRANSACTION_POOLER_PORT = "6543";
@@ -65,4 +67,21 @@ export function sqlOptions(url: string, options: CreateSqlOptions = {}) {
  */
 export function createSql(url: string, options: CreateSqlOptions = {}): postgres.Sql {
   return postgres(url, sqlOptions(url, options));
+}
+
+/** Parses what a SQL function returned, naming the function when the value is unexpected. */
+export function parseSqlResult<T>(
+  fn: string,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  value: unknown,
+): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new Error(
+      `${fn} returned an unexpected value: ${JSON.stringify(value)?.slice(0, 200)} (${
+        describeIssues(parsed.error)
+      })`,
+    );
+  }
+  return parsed.data;
 }

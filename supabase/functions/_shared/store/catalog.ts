@@ -10,6 +10,7 @@
 import type postgres from "postgres";
 import { z } from "zod";
 import { type Drift, hasDrift } from "../tmdb/policy.ts";
+import { parseSqlResult } from "../platform/db.ts";
 
 /** One TMDB answer about a movie. */
 export type TmdbAnswer =
@@ -99,23 +100,6 @@ export function answersParameters(answers: readonly TmdbAnswer[], firstParam: nu
     ? "array[]::text[]"
     : `array[${bodies.map((_, i) => `$${firstParam + i}::text`).join(",")}]`;
   return { responses, bodies, array };
-}
-
-/** Parses what a catalog SQL function returned, naming the function when it is unexpected. */
-export function parseSqlResult<T>(
-  fn: string,
-  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
-  value: unknown,
-): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new Error(
-      `${fn} returned an unexpected value: ${JSON.stringify(value)?.slice(0, 200)} (${
-        parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
-      })`,
-    );
-  }
-  return parsed.data;
 }
 
 /** A {@link CatalogStore} over postgres.js: one `select public.ingest_tmdb_responses(…)` per call. */

@@ -24,6 +24,7 @@ import {
 } from "./catalog.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { intArrayLiteral } from "./ingestion_runs.ts";
+import { parseSqlResult } from "../platform/db.ts";
 import type { Drift } from "../tmdb/policy.ts";
 
 /** The `sync_state` key of the TMDB movie changes feed. */
@@ -209,14 +210,6 @@ const stepSchema = z.object({
   claimed: z.array(claimedRowSchema),
 });
 
-function unexpected(fn: string, value: unknown, error: z.ZodError): Error {
-  return new Error(
-    `${fn} returned an unexpected value: ${JSON.stringify(value)?.slice(0, 200)} (${
-      error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
-    })`,
-  );
-}
-
 function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   const date = value instanceof Date ? value : new Date(String(value));
@@ -244,14 +237,13 @@ export function createPostgresRefreshQueue(sql: postgres.Sql): RefreshQueue & Wo
         [worker, runId, rows as unknown as postgres.JSONValue, batchSize, leaseSeconds, ...bodies],
       );
       const value = result[0]?.r;
-      const parsed = stepSchema.safeParse(value);
-      if (!parsed.success) throw unexpected("public.refresh_worker_step", value, parsed.error);
-      const { completed, retried, failed, lost_lease } = parsed.data.finished;
+      const step = parseSqlResult("public.refresh_worker_step", stepSchema, value);
+      const { completed, retried, failed, lost_lease } = step.finished;
       return {
-        stored: parsed.data.stored,
-        drift: parsed.data.drift,
+        stored: step.stored,
+        drift: step.drift,
         finished: { completed, retried, failed, lost_lease },
-        claimed: parsed.data.claimed,
+        claimed: step.claimed,
       };
     },
     async continueRun({ runId, chainId, chainLink, body }) {
@@ -261,9 +253,7 @@ export function createPostgresRefreshQueue(sql: postgres.Sql): RefreshQueue & Wo
           ${sql.json(body as postgres.JSONValue)}::jsonb
         ) as r`;
       const value = rows[0]?.r;
-      const parsed = continuationSchema.safeParse(value);
-      if (!parsed.success) throw unexpected("public.continue_refresh_worker", value, parsed.error);
-      return parsed.data;
+      return parseSqlResult("public.continue_refresh_worker", continuationSchema, value);
     },
     async stats() {
       const rows = await sql`select public.refresh_queue_stats() as s`;

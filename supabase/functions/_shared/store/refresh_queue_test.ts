@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
-import { FakeClock } from "../platform/clock.ts";
 import {
   CHANGES_SYNC_KEY,
   createMemoryRefreshQueue,
   createPostgresRefreshQueue,
 } from "./refresh_queue.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 const NOW = Date.parse("2026-11-02T10:00:00Z");
 const HOUR = 3_600_000;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { Clock } from "../platform/clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { fetchAnswer, ingestMovies } from "./ingest.ts";
-import { createMemoryLogger } from "../platform/logger.ts";
 import { TmdbError, type TmdbErrorKind } from "../tmdb/client.ts";
 import { createRecordingCatalogStore } from "../testing/recording_catalog.ts";
+import { createMemoryLogger } from "../testing/memory_logger.ts";
 
 function tmdbError(kind: TmdbErrorKind, httpStatus: number | null, statusCode: number | null) {
   return new TmdbError(`TMDB GET /movie/1 failed: ${kind}: HTTP ${httpStatus}`, {
@@ -18,14 +18,9 @@ function tmdbError(kind: TmdbErrorKind, httpStatus: number | null, statusCode: n
   });
 }
 
-/** A manual clock: `now()` is whatever the test (or the fake TMDB) sets. */
-function manualClock(start = 1_000_000): Clock & { t: number } {
-  const clock = {
-    t: start,
-    now: () => clock.t,
-    sleep: () => Promise.resolve(),
-  };
-  return clock;
+/** A clock the fake TMDB moves: `sleep` and each call take fake time at once. */
+function manualClock(start = 1_000_000): FakeClock {
+  return new FakeClock({ start, instantSleep: true });
 }
 
 const body = (id: number) => JSON.stringify({ id, title: `Movie ${id}` });
@@ -175,7 +170,7 @@ Deno.test("ingestMovies() starts no movie at or after the deadline and reports t
   const clock = manualClock(0);
   // Each TMDB call takes 1 s of (fake) time.
   const tmdb = fakeTmdb({ 1: body(1), 2: body(2), 3: body(3), 4: body(4), 5: body(5) }, () => {
-    clock.t += 1000;
+    clock.jump(1000);
   });
   const summary = await ingestMovies([1, 2, 3, 4, 5], {
     tmdb,

@@ -1,13 +1,12 @@
 /**
  * Shared scaffolding of the scheduled functions' handler tests (daily-refresh,
  * refresh-worker, scheduled-ingest): the keys they are configured with, a memory logger
- * that knows those secrets, a clock the test steps by hand, and a POST request builder.
+ * that knows those secrets, and a POST request builder.
  *
  * @module
  */
-import type { Clock } from "../platform/clock.ts";
 import { type CpuMeter, createCpuMeter } from "../platform/cpu_meter.ts";
-import { createMemoryLogger, type MemoryLogger } from "../platform/logger.ts";
+import { createMemoryLogger, type MemoryLogger } from "./memory_logger.ts";
 
 /** A JSON response body, read field by field in the assertions. */
 // deno-lint-ignore no-explicit-any
@@ -25,21 +24,6 @@ export const TEST_SECRETS: readonly string[] = [SERVICE_KEY, TMDB_TOKEN];
 /** A memory logger for function `fn` that redacts {@link TEST_SECRETS}. */
 export function memoryLogger(fn: string): MemoryLogger {
   return createMemoryLogger({ fn, secrets: [...TEST_SECRETS] });
-}
-
-/** A clock whose time moves only when the test (or a fake) says so. */
-export class StepClock implements Clock {
-  /** Starts at `t` (epoch ms). */
-  constructor(public t: number) {}
-  /** The current time. */
-  now(): number {
-    return this.t;
-  }
-  /** Moves the time on by `ms` at once. */
-  sleep(ms: number): Promise<void> {
-    this.t += Math.max(0, ms);
-    return Promise.resolve();
-  }
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   createPostgresApiLogWriter,
   memoryApiLogSink,
 } from "./api_log.ts";
-import { FakeClock } from "../platform/clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 function row(i: number, overrides: Partial<ApiLogRow> = {}): ApiLogRow {
   return {

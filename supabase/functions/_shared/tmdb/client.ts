@@ -29,6 +29,8 @@ import type { z } from "zod";
 import { type ApiLogRow, type ApiLogSink, nullApiLogSink } from "./api_log.ts";
 import { backoffDelay, parseRetryAfter } from "../platform/backoff.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
+import { redactString } from "../platform/redact.ts";
+import { MAX_CHANGES_DAYS, MAX_PAGE } from "./limits.ts";
 import {
   createRateLimiter,
   DEFAULT_MAX_CONCURRENT,
@@ -186,10 +188,6 @@ const DEFAULT_MAX_ATTEMPTS = 4;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_BACKOFF = { baseMs: 500, capMs: 8_000 };
 const DEFAULT_RETRY_AFTER_CAP_MS = 60_000;
-/** TMDB serves list pages 1–500 only (status_code 22 beyond). */
-const MAX_LIST_PAGE = 500;
-/** `/movie/changes` accepts at most 14 days (status_code 20 beyond). */
-const MAX_CHANGES_DAYS = 14;
 
 const LIST_PATHS: Record<TmdbMovieList, string> = {
   now_playing: "/movie/now_playing",
@@ -295,7 +293,12 @@ function networkDetail(error: unknown, origin: string): string {
 /** The reason the per-attempt timer is cancelled with (a constant: no error object per call). */
 const ATTEMPT_DONE = Symbol("attempt done");
 
-const RETRYABLE: ReadonlySet<TmdbErrorKind> = new Set([
+/**
+ * Failure kinds that say TMDB (or the way to it) is down or overloaded, not that the request
+ * is wrong: the client retries them, and a run counts them as an outage once the retries
+ * are spent (`outage.ts`).
+ */
+export const RETRYABLE_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
   "rate_limited",
   "server_error",
   "network",
@@ -356,16 +359,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
   const logSink = options.logSink ?? nullApiLogSink;
   const secrets = [accessToken, apiKey].filter((s): s is string => s !== undefined);
 
-  /** Removes every secret (and any `api_key=` value) from text meant for errors or logs. */
-  const redact = (text: string): string => {
-    let out = text;
-    for (const secret of secrets) {
-      out = out.split(secret).join("[redacted]");
-      const encoded = encodeURIComponent(secret);
-      if (encoded !== secret) out = out.split(encoded).join("[redacted]");
-    }
-    return out.replace(/(api_key=)[^&\s)"']*/gi, "$1[redacted]");
-  };
+  /** Text meant for errors or logs, without the credentials (platform/redact.ts). */
+  const redact = (text: string): string => redactString(text, secrets);
 
   const headers: Record<string, string> = { accept: "application/json" };
   if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
@@ -503,7 +498,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
         httpStatus: status,
         statusCode,
         statusMessage: body?.status_message ?? null,
-        retryable: RETRYABLE.has(kind),
+        retryable: RETRYABLE_KINDS.has(kind),
         detail: `HTTP ${response.status}` +
           (statusCode !== null
             ? ` status_code ${statusCode} ${JSON.stringify(body?.status_message ?? null)}`
@@ -614,7 +609,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
           }`,
         );
       }
-      checkInteger("page", page, 1, MAX_LIST_PAGE);
+      checkInteger("page", page, 1, MAX_PAGE);
       return await request({
         path,
         endpoint: path,
@@ -633,7 +628,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
             `${q.startDate}..${q.endDate} (${days} days)`,
         );
       }
-      checkInteger("page", q.page, 1);
+      checkInteger("page", q.page, 1, MAX_PAGE);
       return await request({
         path: "/movie/changes",
         endpoint: "/movie/changes",

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { type ApiLogRow, createBatchedApiLogSink, memoryApiLogSink } from "./api_log.ts";
-import { FakeClock } from "../platform/clock.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
 import { createTmdbClient, type TmdbClientOptions, TmdbError } from "./client.ts";
 import {
@@ -9,6 +8,7 @@ import {
   moviePageFixture,
   tmdbErrorFixture,
 } from "../testing/tmdb_fixtures.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.SECRET-READ-ACCESS-TOKEN.sig";
 const API_KEY = "0123456789abcdefSECRETKEY";
@@ -161,7 +161,7 @@ Deno.test("movieList() and movieDetailsText() refuse out-of-range input without 
   assert.equal(calls.length, 0);
 });
 
-Deno.test("movieChanges() sends the window and page and refuses windows over 14 days", async () => {
+Deno.test("movieChanges() sends the window and page and refuses windows over 14 days or pages over 500", async () => {
   const { client, calls } = setup(() => json(changesPageFixture(2)));
   const page = await client.movieChanges({
     startDate: "2026-09-17",
@@ -182,6 +182,10 @@ Deno.test("movieChanges() sends the window and page and refuses windows over 14 
   await assert.rejects(
     client.movieChanges({ startDate: "2026-02-30", endDate: "2026-03-01", page: 1 }),
     /`startDate` must be a date YYYY-MM-DD: current value is "2026-02-30"/,
+  );
+  await assert.rejects(
+    client.movieChanges({ startDate: "2026-09-17", endDate: "2026-10-01", page: 501 }),
+    /`page` must be an integer between 1 and 500: current value is 501/,
   );
   assert.equal(calls.length, 1);
 });

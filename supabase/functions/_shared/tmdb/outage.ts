@@ -16,17 +16,6 @@ export function tmdbUnauthorizedMessage(error: TmdbError): string {
   return `TMDB rejected the credentials (${code}): check TMDB_API_TOKEN`;
 }
 
-/**
- * Failure kinds that say TMDB (or the way to it) is down or overloaded, not that one movie
- * is wrong. Each is what is left after the client's own retries.
- */
-export const OUTAGE_KINDS: ReadonlySet<TmdbErrorKind> = new Set<TmdbErrorKind>([
-  "network",
-  "timeout",
-  "server_error",
-  "rate_limited",
-]);
-
 /** Why a {@link TmdbBreaker} tripped. */
 export interface BreakerTrip {
   /** Consecutive outage failures when it tripped (the threshold). */
@@ -38,7 +27,7 @@ export interface BreakerTrip {
 }
 
 /**
- * Counts consecutive TMDB outage failures ({@link OUTAGE_KINDS}) and trips after
+ * Counts consecutive TMDB outage failures (the retryable kinds, `RETRYABLE_KINDS`) and trips after
  * `threshold` of them with no answer from TMDB in between. Calls are counted in the order
  * they complete, whichever task made them.
  *
@@ -94,7 +83,7 @@ export class TmdbBreaker {
       this.success();
       return false;
     }
-    if (!OUTAGE_KINDS.has(error.kind)) return false;
+    if (!error.retryable) return false;
     this.#count++;
     this.#first ??= { kind: error.kind, message: error.message };
     if (this.#tripped !== null || this.#count < this.threshold) return false;

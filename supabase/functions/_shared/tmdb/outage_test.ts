@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { TmdbError, type TmdbErrorKind } from "./client.ts";
-import { type BreakerTrip, OUTAGE_KINDS, TmdbBreaker, tmdbUnauthorizedMessage } from "./outage.ts";
+import { RETRYABLE_KINDS, TmdbError, type TmdbErrorKind } from "./client.ts";
+import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "./outage.ts";
 
 /** Reads `tripped` afresh (assertions on the getter would otherwise narrow its type). */
 const tripOf = (breaker: TmdbBreaker): BreakerTrip | null => breaker.tripped;
@@ -13,7 +13,7 @@ function tmdbError(kind: TmdbErrorKind, id = 1, status: number | null = null): T
     statusMessage: null,
     endpoint: "/movie/{id}",
     attempts: 4,
-    retryable: OUTAGE_KINDS.has(kind),
+    retryable: RETRYABLE_KINDS.has(kind),
     tmdbId: id,
   });
 }

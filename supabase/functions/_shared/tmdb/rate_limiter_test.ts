@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../platform/clock.ts";
 import { createRateLimiter, DEFAULT_BURST, sharedRateLimiter } from "./rate_limiter.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 /** Largest number of timestamps in any closed window [t, t + windowMs]. */
 function maxInWindow(times: number[], windowMs: number): number {

@@ -16,10 +16,8 @@
  */
 
 import { z } from "zod";
+import { MAX_APPEND_PARTS } from "./limits.ts";
 import { type Drift, inspectShape, type ShapeRules } from "./policy.ts";
-
-/** TMDB's largest `append_to_response` list (error status_code 27 beyond it). */
-export const MAX_APPEND_PARTS = 20;
 
 /** The parts appended to every movie details request (one request per movie). */
 export const MOVIE_APPEND_PARTS = [

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import {
   appendToResponse,
   CHANGES_PAGE_RULES,
-  MAX_APPEND_PARTS,
   MOVIE_APPEND_PARTS,
   MOVIE_PAGE_RULES,
   readIdPage,
   tmdbErrorBodySchema,
 } from "./schemas.ts";
+import { MAX_APPEND_PARTS } from "./limits.ts";
 import { changesPageFixture, moviePageFixture } from "../testing/tmdb_fixtures.ts";
 
 Deno.test("MOVIE_APPEND_PARTS is the five parts, within TMDB's limit of 20", () => {

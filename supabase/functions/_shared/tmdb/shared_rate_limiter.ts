@@ -13,7 +13,9 @@
  */
 
 import type postgres from "postgres";
+import { z } from "zod";
 import { type Clock, systemClock } from "../platform/clock.ts";
+import { parseSqlResult } from "../platform/db.ts";
 import {
   DEFAULT_MAX_CONCURRENT,
   DEFAULT_QUANTUM_MS,
@@ -72,18 +74,15 @@ interface Waiter {
   onAbort?: () => void;
 }
 
+const count = z.number().int().nonnegative();
+const tokenGrantSchema = z.object({ granted: count, wait_ms: count });
+
 /** The {@link TokenBucket} of `public.tmdb_rate_limit` over postgres.js. */
 export function createPostgresTokenBucket(sql: postgres.Sql): TokenBucket {
   return {
     async take(wanted) {
       const rows = await sql`select public.take_tmdb_tokens(${wanted}::integer) as r`;
-      const r = rows[0]?.r as Partial<TokenGrant> | undefined;
-      if (!r || !Number.isInteger(r.granted) || !Number.isInteger(r.wait_ms)) {
-        throw new Error(
-          `public.take_tmdb_tokens returned an unexpected value: ${JSON.stringify(r)}`,
-        );
-      }
-      return { granted: r.granted!, wait_ms: r.wait_ms! };
+      return parseSqlResult("public.take_tmdb_tokens", tokenGrantSchema, rows[0]?.r);
     },
     async pause(until) {
       await sql`select public.pause_tmdb_requests(${until.toISOString()}::timestamptz)`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../platform/clock.ts";
 import { createBucketRateLimiter, tokenBatchFor, type TokenBucket } from "./shared_rate_limiter.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 /** A token bucket with the semantics of public.take_tmdb_tokens, on a fake clock. */
 function fakeBucket(clock: FakeClock, rate: number, burst: number) {

@@ -6,7 +6,8 @@
  *   start   bring the dev stack up (reusing a running one and its data), apply pending
  *           migrations, run the main job once and print what it did; leaves it running
  *   stop    stop every process of the dev stack; ports 54321/54322/54329 are freed
- *   status  processes, ports, migrations, cron jobs, pending pg_net requests, queue
+ *   status  processes, ports, migrations, cron jobs, pending pg_net requests, queue,
+ *           refresh-worker chains, payload drift of the last 24 h
  *   reset   stop the dev stack and delete its data (.stack/dev)
  *   test    the whole test suite on a throwaway stack (see local/test_runner.ts)
  *   bench   the benchmarks on a throwaway stack (see local/bench/)

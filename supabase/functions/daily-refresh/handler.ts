@@ -38,24 +38,20 @@
 
 import type { z } from "zod";
 import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
-import type { Clock } from "../_shared/platform/clock.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
-import { jsonResponse } from "../_shared/http/response.ts";
-import { type Logger } from "../_shared/platform/logger.ts";
+import { jsonResponse, RunError } from "../_shared/http/response.ts";
 import { type QueueStats, type RefreshQueue } from "../_shared/store/refresh_queue.ts";
 import type { CatalogStore } from "../_shared/store/catalog.ts";
-import { MAX_CHANGES_DAYS, MAX_PAGE } from "../_shared/tmdb/limits.ts";
-import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb/policy.ts";
-import { type TmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
+import { type Drift, prefixDrift } from "../_shared/tmdb/policy.ts";
+import type { TmdbClient } from "../_shared/tmdb/client.ts";
 import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
 import { redactString } from "../_shared/platform/redact.ts";
-
-export { tmdbUnauthorizedMessage };
+import { changeWindows, type FeedResult, readChangeFeed } from "./change_feed.ts";
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "daily-refresh";
@@ -71,57 +67,6 @@ export const INITIAL_LOOKBACK_MS = 24 * 3_600_000;
  * `changesMs`; no TMDB attempt or retry runs past `hardMs`.
  */
 export const DEFAULT_BUDGET = { changesMs: 40_000, hardMs: 50_000 } as const;
-
-const DAY_MS = 86_400_000;
-
-/** One `/movie/changes` window. */
-export interface ChangesWindow {
-  /** `start_date`, `YYYY-MM-DD` (UTC). */
-  startDate: string;
-  /** `end_date`, `YYYY-MM-DD` (UTC), inclusive. */
-  endDate: string;
-  /** Epoch ms the feed is complete up to once this window is fetched. */
-  endsAt: number;
-}
-
-function isoDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
-
-/**
- * Splits `[fromMs, toMs]` into windows whose `end_date − start_date` is at most `maxDays`
- * days. Days are UTC and `end_date` is inclusive, so a window that stops before `toMs`'s day
- * is complete up to the next midnight, and the last one up to `toMs`. The first window
- * starts at the start of `fromMs`'s day (re-reading a few hours is harmless: enqueueing is
- * idempotent), so consecutive runs leave no gap. A `fromMs` after `toMs` gives one window
- * on `toMs`'s day.
- *
- * @example
- * changeWindows(Date.parse("2026-11-01T10:00Z"), Date.parse("2026-11-02T10:00Z"));
- * // [{ startDate: "2026-11-01", endDate: "2026-11-02", endsAt: <2026-11-02T10:00Z> }]
- */
-export function changeWindows(
-  fromMs: number,
-  toMs: number,
-  maxDays: number = MAX_CHANGES_DAYS,
-): ChangesWindow[] {
-  if (!(Number.isInteger(maxDays) && maxDays >= 0)) {
-    throw new RangeError(`\`maxDays\` must be an integer >= 0: current value is ${maxDays}`);
-  }
-  const endDay = Math.floor(toMs / DAY_MS);
-  let day = Math.min(Math.floor(fromMs / DAY_MS), endDay);
-  const out: ChangesWindow[] = [];
-  for (;;) {
-    const last = Math.min(day + maxDays, endDay);
-    out.push({
-      startDate: isoDay(day),
-      endDate: isoDay(last),
-      endsAt: last === endDay ? toMs : (last + 1) * DAY_MS,
-    });
-    if (last === endDay) return out;
-    day = last + 1;
-  }
-}
 
 /** The request body. */
 export const dailyRefreshBodySchema = bodyObject({
@@ -197,86 +142,6 @@ export interface HandlerDeps extends BaseHandlerDeps {
 /** Dependencies resolved per request, e.g. `() => getRuntime(FUNCTION_NAME)`. */
 export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
 
-/** What reading the feed produced. */
-interface FeedResult {
-  ids: number[];
-  pages: number;
-  windowsComplete: number;
-  watermark: number | null;
-  error: string | null;
-  unauthorized: TmdbError | null;
-  drift: Drift;
-}
-
-async function readChanges(
-  windows: readonly ChangesWindow[],
-  deps: {
-    tmdb: Pick<TmdbClient, "movieChanges">;
-    clock: Clock;
-    pagesDeadline: number;
-    callDeadline: number;
-    logger: Logger;
-    cpuSpent: () => boolean;
-  },
-): Promise<FeedResult> {
-  const { tmdb, clock, pagesDeadline, callDeadline, logger, cpuSpent } = deps;
-  const ids = new Set<number>();
-  const out: FeedResult = {
-    ids: [],
-    pages: 0,
-    windowsComplete: 0,
-    watermark: null,
-    error: null,
-    unauthorized: null,
-    drift: {},
-  };
-  walk: for (const window of windows) {
-    let lastPage = 1;
-    for (let page = 1; page <= lastPage; page++) {
-      const spent = clock.now() >= pagesDeadline ? "time" : cpuSpent() ? "CPU" : null;
-      if (spent !== null) {
-        out.error = `the ${spent} budget for reading the change feed ran out at ` +
-          `${window.startDate}..${window.endDate} page ${page}; the next run continues from ` +
-          `the watermark`;
-        break walk;
-      }
-      let result;
-      try {
-        result = await tmdb.movieChanges(
-          { startDate: window.startDate, endDate: window.endDate, page },
-          { deadline: callDeadline },
-        );
-      } catch (error) {
-        if (!(error instanceof TmdbError)) throw error;
-        if (error.kind === "unauthorized") {
-          out.unauthorized = error;
-          out.error = tmdbUnauthorizedMessage(error);
-        } else {
-          out.error = error.message;
-        }
-        break walk;
-      }
-      out.pages++;
-      mergeDrift(out.drift, result.drift);
-      for (const id of result.ids) ids.add(id);
-      if (page === 1) {
-        lastPage = Math.min(result.total_pages, MAX_PAGE);
-        if (result.total_pages > MAX_PAGE) {
-          logger.warn("changes_window_truncated", {
-            start_date: window.startDate,
-            end_date: window.endDate,
-            total_pages: result.total_pages,
-          });
-        }
-      }
-    }
-    out.windowsComplete++;
-    out.watermark = window.endsAt;
-  }
-  out.ids = [...ids];
-  return out;
-}
-
 /**
  * Creates the `daily-refresh` request handler. Pass the dependencies directly (tests) or as
  * `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured`).
@@ -308,7 +173,7 @@ async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): P
   const tmdb = deps.tmdbFor(runId);
   let feed: FeedResult;
   try {
-    feed = await readChanges(windows, {
+    feed = await readChangeFeed(windows, {
       tmdb,
       clock,
       pagesDeadline: start + budget.changesMs,
@@ -382,10 +247,7 @@ async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): P
       message,
       ...summary,
     });
-    return jsonResponse(
-      { error: "tmdb_unauthorized", message, request_id: requestId, ...summary },
-      { status: 502 },
-    );
+    throw new RunError(502, "tmdb_unauthorized", message, summary);
   }
   logger[error === null ? "info" : "warn"]("daily_refresh_run", { status: 200, ...summary });
   return jsonResponse(summary);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { type Clock } from "../_shared/platform/clock.ts";
+import { CHANGES_SYNC_KEY } from "../_shared/store/refresh_queue.ts";
 import {
-  CHANGES_SYNC_KEY,
-  createMemoryRefreshQueue,
-  type MemoryRefreshQueue,
-} from "../_shared/store/refresh_queue.ts";
+  createScriptedRefreshQueue,
+  type ScriptedRefreshQueue,
+  type ScriptedRefreshQueueOptions,
+} from "../_shared/testing/scripted_refresh_queue.ts";
 import { type TmdbClient, TmdbError, type TmdbErrorKind } from "../_shared/tmdb/client.ts";
 import type { TmdbIdPage } from "../_shared/tmdb/schemas.ts";
 import {
@@ -20,12 +21,7 @@ import {
   testCpuMeter,
   TMDB_TOKEN,
 } from "../_shared/testing/handler_testing.ts";
-import {
-  changeWindows,
-  createHandler,
-  type DailyRefreshSummary,
-  type HandlerDeps,
-} from "./handler.ts";
+import { createHandler, type DailyRefreshSummary, type HandlerDeps } from "./handler.ts";
 import { type MemoryLogger } from "../_shared/testing/memory_logger.ts";
 import { FakeClock } from "../_shared/testing/fake_clock.ts";
 
@@ -104,26 +100,31 @@ function fakeTmdb(options: {
 interface Setup {
   handler: (req: Request) => Promise<Response>;
   tmdb: FakeTmdb;
-  queue: MemoryRefreshQueue;
+  queue: ScriptedRefreshQueue;
   store: RecordingCatalogStore;
   logger: MemoryLogger;
 }
 
 function setup(
   tmdb: FakeTmdb,
-  options: { watermark?: Date | null; clock?: Clock; deps?: Partial<HandlerDeps> } = {},
+  options: {
+    watermark?: Date | null;
+    clock?: Clock;
+    queue?: ScriptedRefreshQueueOptions;
+    deps?: Partial<HandlerDeps>;
+  } = {},
 ): Setup {
   const clock = options.clock ?? new FakeClock({ start: NOW });
-  const queue = createMemoryRefreshQueue({ clock });
-  if (options.watermark !== undefined) {
-    queue.syncStates.set(CHANGES_SYNC_KEY, {
+  const queue = createScriptedRefreshQueue({
+    syncState: options.watermark === undefined ? null : {
       key: CHANGES_SYNC_KEY,
       last_sync_at: null,
       changes_watermark: options.watermark,
       last_run_id: null,
       last_error: null,
-    });
-  }
+    },
+    ...options.queue,
+  });
   const logger = memoryLogger("daily-refresh");
   const store = createRecordingCatalogStore();
   const handler = createHandler({
@@ -143,60 +144,18 @@ function setup(
 
 const post = postTo("daily-refresh");
 
+/** What the run recorded with `recordChangesSync` (exactly once per run). */
+function synced(s: Setup) {
+  assert.equal(s.queue.syncRecords.length, 1, "one recordChangesSync per run");
+  return s.queue.syncRecords[0];
+}
+
 async function call(s: Setup, body: unknown = {}): Promise<{ status: number; body: Json }> {
   const res = await s.handler(post(body));
   return { status: res.status, body: await res.json() };
 }
 
 const days = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / DAY;
-
-/** Adds works to the catalog: `stale` ones are due, the others are not. */
-function addWorks(
-  queue: MemoryRefreshQueue,
-  ids: number[],
-  options: { lastRefreshedAt: number; nextRefreshAt: number },
-) {
-  for (const tmdb_id of ids) {
-    queue.addWork({
-      tmdb_id,
-      last_refreshed_at: options.lastRefreshedAt,
-      next_refresh_at: options.nextRefreshAt,
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// changeWindows
-// ---------------------------------------------------------------------------------------
-
-Deno.test("changeWindows splits a range into contiguous windows of at most 14 days", () => {
-  const from = Date.parse("2026-10-01T06:00:00Z");
-  const to = Date.parse("2026-11-02T10:30:00Z");
-  const windows = changeWindows(from, to);
-  assert.deepEqual(windows, [
-    {
-      startDate: "2026-10-01",
-      endDate: "2026-10-15",
-      endsAt: Date.parse("2026-10-16T00:00:00Z"),
-    },
-    {
-      startDate: "2026-10-16",
-      endDate: "2026-10-30",
-      endsAt: Date.parse("2026-10-31T00:00:00Z"),
-    },
-    { startDate: "2026-10-31", endDate: "2026-11-02", endsAt: to },
-  ]);
-  for (const w of windows) assert.ok(days(w.startDate, w.endDate) <= 14);
-});
-
-Deno.test("changeWindows gives one window for a range within a day or a watermark in the future", () => {
-  assert.deepEqual(changeWindows(NOW - HOUR, NOW), [
-    { startDate: "2026-11-02", endDate: "2026-11-02", endsAt: NOW },
-  ]);
-  assert.deepEqual(changeWindows(NOW + 3 * DAY, NOW), [
-    { startDate: "2026-11-02", endDate: "2026-11-02", endsAt: NOW },
-  ]);
-});
 
 // ---------------------------------------------------------------------------------------
 // The HTTP boundary
@@ -260,7 +219,7 @@ Deno.test("daily-refresh accepts limit 1 and 1000 and the body call_daily_refres
   assert.equal(body.trigger, "cron");
   assert.equal(body.job_name, "daily_refresh_enqueue");
   assert.equal(body.limit, 100);
-  assert.equal(s.queue.syncStates.get(CHANGES_SYNC_KEY)!.last_run_id, RUN_ID);
+  assert.equal(synced(s).runId, RUN_ID);
 });
 
 // ---------------------------------------------------------------------------------------
@@ -284,10 +243,7 @@ Deno.test("daily-refresh starts 24 h back without a watermark and then sets it t
   assert.equal(summary.changes.ids, 3);
   assert.equal(summary.changes.watermark, new Date(NOW).toISOString());
   assert.equal(summary.changes.error, undefined);
-  const state = s.queue.syncStates.get(CHANGES_SYNC_KEY)!;
-  assert.equal(state.changes_watermark!.getTime(), NOW);
-  assert.equal(state.last_sync_at!.getTime(), NOW);
-  assert.equal(state.last_error, null);
+  assert.deepEqual(synced(s), { watermark: new Date(NOW), runId: RUN_ID, error: null });
   assert.equal(tmdb.flushes, 1);
 });
 
@@ -313,7 +269,7 @@ Deno.test("daily-refresh walks windows of at most 14 days and every page of each
   assert.equal(body.changes.windows_complete, 3);
   assert.equal(body.changes.complete, true);
   assert.equal(body.changes.watermark_advanced, true);
-  assert.equal(s.queue.syncStates.get(CHANGES_SYNC_KEY)!.changes_watermark!.getTime(), NOW);
+  assert.equal(synced(s).watermark!.getTime(), NOW);
   // Each window's first page reported one null adult: summed, namespaced, recorded once.
   assert.deepEqual(body.drift, { "changes:results[].adult": { null: 3 } });
   assert.deepEqual(s.store.recordedDrift, [
@@ -340,10 +296,8 @@ Deno.test("daily-refresh moves the watermark to the last complete window when a 
   assert.equal(body.changes.windows_complete, 1);
   assert.equal(body.changes.watermark, new Date(end1).toISOString());
   assert.match(body.changes.error, /server_error/);
-  const state = s.queue.syncStates.get(CHANGES_SYNC_KEY)!;
-  assert.equal(state.changes_watermark!.getTime(), end1);
-  assert.match(state.last_error!, /page=2 failed: server_error/);
-  assert.equal(state.last_sync_at!.getTime(), NOW);
+  assert.equal(synced(s).watermark!.getTime(), end1);
+  assert.match(synced(s).error!, /page=2 failed: server_error/);
 });
 
 Deno.test("daily-refresh does NOT move the watermark when a page of the first window fails", async () => {
@@ -358,11 +312,8 @@ Deno.test("daily-refresh does NOT move the watermark when a page of the first wi
   assert.equal(body.changes.complete, false);
   assert.equal(body.changes.watermark_advanced, false);
   assert.equal(body.changes.watermark, watermark.toISOString());
-  const state = s.queue.syncStates.get(CHANGES_SYNC_KEY)!;
-  assert.equal(state.changes_watermark!.getTime(), watermark.getTime());
-  assert.match(state.last_error!, /timeout/);
-  const record = s.queue.calls.find((c) => c.method === "recordChangesSync")!;
-  assert.equal(record.args[1], null, "no watermark is passed after a partial fetch");
+  assert.equal(synced(s).watermark, null, "no watermark is passed after a partial fetch");
+  assert.match(synced(s).error!, /timeout/);
   // The ids of the page that was read are still queued (page 1: id 1).
   assert.deepEqual(s.queue.calls.find((c) => c.method === "enqueueChanged")!.args[0], [1]);
 });
@@ -384,17 +335,14 @@ Deno.test("daily-refresh stops reading the feed when its time budget runs out", 
   assert.equal(body.changes.complete, false);
   assert.match(body.changes.error, /time budget/);
   assert.equal(body.changes.watermark_advanced, false);
-  assert.equal(
-    s.queue.syncStates.get(CHANGES_SYNC_KEY)!.changes_watermark!.getTime(),
-    NOW - 2 * HOUR,
-  );
+  assert.equal(body.changes.watermark, new Date(NOW - 2 * HOUR).toISOString());
+  assert.equal(synced(s).watermark, null);
 });
 
 Deno.test("daily-refresh: TMDB 401 answers 502 with the credentials message and keeps the watermark", async () => {
   const watermark = new Date(NOW - 3 * DAY);
   const tmdb = fakeTmdb({ fail: () => "unauthorized" });
-  const s = setup(tmdb, { watermark });
-  addWorks(s.queue, [7, 8], { lastRefreshedAt: NOW - 90 * DAY, nextRefreshAt: NOW - DAY });
+  const s = setup(tmdb, { watermark, queue: { enqueueStale: (limit) => Math.min(2, limit) } });
   const res = await s.handler(post({ limit: 10 }));
   assert.equal(res.status, 502);
   const text = await res.text();
@@ -403,10 +351,14 @@ Deno.test("daily-refresh: TMDB 401 answers 502 with the credentials message and 
   assert.equal(body.message, "TMDB rejected the credentials (status_code 7): check TMDB_API_TOKEN");
   assert.equal(body.changes.error, body.message);
   assert.equal(tmdb.calls.length, 1);
-  const state = s.queue.syncStates.get(CHANGES_SYNC_KEY)!;
-  assert.equal(state.changes_watermark!.getTime(), watermark.getTime());
-  assert.equal(state.last_error, body.message);
+  assert.equal(synced(s).watermark, null);
+  assert.equal(synced(s).error, body.message);
+  assert.equal(body.changes.watermark, watermark.toISOString());
   // Stale works are still queued: that needs no TMDB.
+  assert.deepEqual(
+    s.queue.calls.filter((c) => c.method.startsWith("enqueue")).map((c) => [c.method, c.args]),
+    [["enqueueChanged", [[], 10]], ["enqueueStale", [10]]],
+  );
   assert.equal(body.enqueued_stale, 2);
   for (const secret of [SERVICE_KEY, TMDB_TOKEN]) {
     assert.ok(!text.includes(secret));
@@ -420,62 +372,47 @@ Deno.test("daily-refresh: TMDB 401 answers 502 with the credentials message and 
 // Filling the queue
 // ---------------------------------------------------------------------------------------
 
-Deno.test("daily-refresh queues changed works first, then fills up to limit with the most overdue", async () => {
+Deno.test("daily-refresh queues the changed ids first, then asks for as many overdue works as the limit leaves", async () => {
   const tmdb = fakeTmdb({ pages: () => [[101, 102, 103, 999], [104, 101]] });
-  const s = setup(tmdb);
-  // Changed and in the catalog: 101, 102, 103 (refreshed 2 days ago), 104 (refreshed 1 h
-  // ago: under the 12 h floor). 999 is not in the catalog.
-  addWorks(s.queue, [101, 102, 103], { lastRefreshedAt: NOW - 2 * DAY, nextRefreshAt: NOW + DAY });
-  addWorks(s.queue, [104], { lastRefreshedAt: NOW - HOUR, nextRefreshAt: NOW + DAY });
-  // Stale (overdue by 5, 4, 3, 2 days): 201..204.
-  for (const [i, id] of [201, 202, 203, 204].entries()) {
-    s.queue.addWork({
-      tmdb_id: id,
-      last_refreshed_at: NOW - 60 * DAY,
-      next_refresh_at: NOW - (5 - i) * DAY,
-    });
-  }
+  // The SQL decides which changed ids it queues (works we have, not refreshed within 12 h):
+  // here 3 of the 5; and 2 overdue works.
+  const stats = { pending: 5, processing: 0 };
+  const s = setup(tmdb, {
+    queue: { enqueueChanged: () => 3, enqueueStale: (limit) => Math.min(limit, 2), stats },
+  });
   const { status, body } = await call(s, { limit: 5 });
   assert.equal(status, 200);
   assert.equal(body.changes.ids, 5);
   assert.equal(body.enqueued_changed, 3);
   assert.equal(body.enqueued_stale, 2);
   assert.equal(body.enqueued, 5);
+  assert.deepEqual(body.queue, stats);
   assert.deepEqual(
-    s.queue.calls.filter((c) => c.method !== "recordChangesSync").map((c) => [
-      c.method,
-      c.args.at(-1),
-    ]),
-    [["enqueueChanged", 5], ["enqueueStale", 2]],
+    s.queue.calls.map((c) => c.method),
+    ["readSyncState", "enqueueChanged", "enqueueStale", "recordChangesSync", "stats"],
   );
-  assert.deepEqual(s.queue.calls[0].args[0], [101, 102, 103, 999, 104]);
-  const queued = [...s.queue.items.values()].map((i) => [i.tmdb_id, i.priority]);
-  assert.deepEqual(queued, [[101, 10], [102, 10], [103, 10], [201, 100], [202, 100]]);
-  assert.equal(body.queue.pending, 5);
+  // Every distinct id once, in feed order; the stale call gets what the changed ones left.
+  assert.deepEqual(s.queue.calls[1].args, [[101, 102, 103, 999, 104], 5]);
+  assert.deepEqual(s.queue.calls[2].args, [2]);
 });
 
-Deno.test("daily-refresh does not add stale works when changed works fill the limit", async () => {
+Deno.test("daily-refresh does not ask for stale works when changed works fill the limit", async () => {
   const tmdb = fakeTmdb({ pages: () => [[1, 2, 3, 4]] });
   const s = setup(tmdb);
-  addWorks(s.queue, [1, 2, 3, 4], { lastRefreshedAt: NOW - DAY, nextRefreshAt: NOW - HOUR });
   const { body } = await call(s, { limit: 3 });
   assert.equal(body.enqueued_changed, 3);
   assert.equal(body.enqueued_stale, 0);
-  assert.equal(s.queue.items.size, 3);
   assert.ok(!s.queue.calls.some((c) => c.method === "enqueueStale"));
 });
 
 Deno.test("daily-refresh: a database failure while enqueueing keeps the watermark and answers 500", async () => {
   const tmdb = fakeTmdb({ pages: () => [[1]] });
-  const clock = new FakeClock({ start: NOW });
-  const queue = createMemoryRefreshQueue({ clock, failOn: ["enqueueChanged"] });
-  const s = setup(tmdb, { deps: { queue }, clock });
+  const s = setup(tmdb, { queue: { failOn: ["enqueueChanged"] } });
   const res = await s.handler(post({}));
   assert.equal(res.status, 500);
   assert.equal((await res.json()).error, "internal_error");
-  const state = queue.syncStates.get(CHANGES_SYNC_KEY)!;
-  assert.equal(state.changes_watermark, null);
-  assert.match(state.last_error!, /enqueueing failed/);
+  assert.equal(synced(s).watermark, null);
+  assert.match(synced(s).error!, /enqueueing failed/);
 });
 
 Deno.test("daily-refresh stops reading the feed once its process has used its CPU budget, keeping the watermark", async () => {
@@ -495,8 +432,6 @@ Deno.test("daily-refresh stops reading the feed once its process has used its CP
   assert.match(body.changes.error, /^the CPU budget for reading the change feed ran out at /);
   // The watermark moves to the end of the one complete window only.
   assert.equal(body.changes.watermark_advanced, true);
-  assert.ok(
-    s.queue.syncStates.get(CHANGES_SYNC_KEY)!.changes_watermark!.getTime() < NOW,
-    "not past the complete window",
-  );
+  assert.equal(synced(s).watermark!.toISOString(), body.changes.watermark);
+  assert.ok(synced(s).watermark!.getTime() < NOW, "not past the complete window");
 });

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { memoryApiLogSink } from "../_shared/tmdb/api_log.ts";
 import { ConfigError } from "../_shared/platform/config.ts";
 import { createTmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
 import {
@@ -10,6 +9,7 @@ import { movieDetailsFixture } from "../_shared/testing/tmdb_fixtures.ts";
 import { createHandler, type HandlerDeps } from "./handler.ts";
 import { createMemoryLogger, type MemoryLogger } from "../_shared/testing/memory_logger.ts";
 import { FakeClock } from "../_shared/testing/fake_clock.ts";
+import { memoryApiLogSink } from "../_shared/testing/memory_api_log.ts";
 
 const SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.service-signature";
 const SECRET_KEY = "sb_secret_handler-test-0123456789";

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { type Clock } from "../_shared/platform/clock.ts";
+import type { FreshnessState } from "../_shared/store/ingestion_runs.ts";
 import {
-  createMemoryIngestionRunStore,
-  type FreshnessState,
-  type MemoryIngestionRunStore,
-} from "../_shared/store/ingestion_runs.ts";
+  createScriptedIngestionRunStore,
+  type ScriptedIngestionRunStore,
+  type ScriptedIngestionRunStoreOptions,
+} from "../_shared/testing/scripted_ingestion_runs.ts";
 import {
   type TmdbClient,
   TmdbError,
@@ -141,7 +142,7 @@ function storeWith(outcomes: { unchanged?: number[]; updated?: number[] } = {}) 
 interface Setup {
   handler: (req: Request) => Promise<Response>;
   tmdb: FakeTmdb;
-  runs: MemoryIngestionRunStore;
+  runs: ScriptedIngestionRunStore;
   store: RecordingCatalogStore;
   logger: MemoryLogger;
 }
@@ -153,9 +154,10 @@ function setup(
     clock?: Clock;
     deps?: Partial<HandlerDeps>;
     store?: RecordingCatalogStore;
+    runs?: ScriptedIngestionRunStoreOptions;
   } = {},
 ): Setup {
-  const runs = createMemoryIngestionRunStore({ states: options.states });
+  const runs = createScriptedIngestionRunStore({ states: options.states, ...options.runs });
   const store = options.store ?? storeWith();
   const logger = memoryLogger("scheduled-ingest");
   const handler = createHandler({
@@ -599,7 +601,7 @@ Deno.test("scheduled-ingest: when no list page can be read the run fails with 50
 
 Deno.test("scheduled-ingest: a database failure mid-run finishes the row as failed, answers 500", async () => {
   const tmdb = fakeTmdb({ popular: { pages: [[1]] } });
-  const runs = createMemoryIngestionRunStore();
+  const runs = createScriptedIngestionRunStore();
   runs.classify = () =>
     Promise.reject(new Error(`connection to postgres://u:${SERVICE_KEY}@db lost`));
   const s = setup(tmdb, { deps: { runs } });
@@ -615,12 +617,16 @@ Deno.test("scheduled-ingest: a database failure mid-run finishes the row as fail
   assert.ok(!s.logger.lines.some((l) => l.includes(SERVICE_KEY)));
 });
 
-Deno.test("scheduled-ingest answers 409 when the run_id was already used", async () => {
-  const s = setup(fakeTmdb({ popular: { pages: [[1]] } }));
-  assert.equal((await call(s, { source: "popular", run_id: RUN_ID })).status, 200);
+Deno.test("scheduled-ingest answers 409 when the run row's run_id is taken (unique violation 23505)", async () => {
+  const taken = Object.assign(new Error("duplicate key value violates unique constraint"), {
+    code: "23505",
+  });
+  const s = setup(fakeTmdb({ popular: { pages: [[1]] } }), { runs: { startError: taken } });
   const again = await call(s, { source: "popular", run_id: RUN_ID });
   assert.equal(again.status, 409);
   assert.equal(again.body.error, "duplicate_run");
+  assert.match(again.body.message, /A run with run_id .* already exists; omit run_id/);
+  assert.equal(s.tmdb.listCalls.length, 0, "nothing fetched for a refused run");
 });
 
 Deno.test("scheduled-ingest redacts secrets that reach an error message", async () => {

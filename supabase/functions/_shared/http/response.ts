@@ -46,6 +46,24 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A run that failed after doing work: answered like any {@link HttpError}, with the run's
+ * summary beside `error`, `message` and `request_id` (the summary's own fields never
+ * replace those three). The handler has logged the run's line already, so
+ * {@link errorResponse} does not log it again.
+ */
+export class RunError extends HttpError {
+  override name = "RunError";
+  /** The run's summary (must hold no secret; it is redacted anyway). */
+  readonly summary: Record<string, unknown>;
+
+  /** Creates the error of a run that answers `status` with `summary` in its body. */
+  constructor(status: number, code: string, message: string, summary: object) {
+    super(status, code, message);
+    this.summary = summary as Record<string, unknown>;
+  }
+}
+
 /** The JSON body of every error response. */
 export interface ErrorBody {
   /** snake_case code. */
@@ -77,7 +95,8 @@ export interface ErrorResponseOptions {
 
 /**
  * Turns `error` into a JSON error response:
- * - {@link HttpError} → its status, code, message (secret values redacted) and details;
+ * - {@link HttpError} → its status, code, message (secret values redacted) and details, and
+ *   a {@link RunError}'s summary;
  * - {@link ConfigError} → 500 `misconfigured`, naming each bad variable and how to set it;
  * - anything else → 500 `internal_error` pointing at the logs by request id. The error is
  *   logged (event `unhandled_error`) with secrets redacted; its text is never in the body.
@@ -85,7 +104,7 @@ export interface ErrorResponseOptions {
 export function errorResponse(error: unknown, options: ErrorResponseOptions): Response {
   const { requestId, logger, secrets = [] } = options;
   if (error instanceof HttpError) {
-    if (error.status >= 500) {
+    if (error.status >= 500 && !(error instanceof RunError)) {
       logger?.error("http_error", {
         request_id: requestId,
         status: error.status,
@@ -99,7 +118,10 @@ export function errorResponse(error: unknown, options: ErrorResponseOptions): Re
       request_id: requestId,
     };
     if (error.details !== undefined) body.details = redact(error.details, secrets);
-    return jsonResponse(body, { status: error.status, headers: error.headers });
+    const summary = error instanceof RunError
+      ? redact(error.summary, secrets) as Record<string, unknown>
+      : {};
+    return jsonResponse({ ...summary, ...body }, { status: error.status, headers: error.headers });
   }
   if (error instanceof ConfigError) {
     logger?.error("misconfigured", {

@@ -1,45 +1,6 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
-import {
-  CHANGES_SYNC_KEY,
-  createMemoryRefreshQueue,
-  createPostgresRefreshQueue,
-} from "./refresh_queue.ts";
-import { FakeClock } from "../testing/fake_clock.ts";
-
-const NOW = Date.parse("2026-11-02T10:00:00Z");
-const HOUR = 3_600_000;
-
-Deno.test("memory refresh queue: changed works honour the 12 h floor and go before stale ones", async () => {
-  const clock = new FakeClock({ start: NOW });
-  const queue = createMemoryRefreshQueue({ clock });
-  queue.addWork({ tmdb_id: 1, last_refreshed_at: NOW - 13 * HOUR, next_refresh_at: NOW + HOUR });
-  queue.addWork({ tmdb_id: 2, last_refreshed_at: NOW - 11 * HOUR, next_refresh_at: NOW + HOUR });
-  queue.addWork({ tmdb_id: 3, last_refreshed_at: NOW - 99 * HOUR, next_refresh_at: NOW - HOUR });
-  assert.equal(await queue.enqueueChanged([1, 2, 404], 10), 1);
-  assert.equal(await queue.enqueueStale(10), 1);
-  assert.equal(await queue.enqueueStale(10), 0, "already queued");
-  assert.deepEqual([...queue.items.values()].map((i) => [i.tmdb_id, i.priority]), [[1, 10], [
-    3,
-    100,
-  ]]);
-});
-
-Deno.test("memory refresh queue: the watermark only moves forward; last_sync_at always", async () => {
-  const clock = new FakeClock({ start: NOW });
-  const queue = createMemoryRefreshQueue({ clock });
-  assert.equal(await queue.readSyncState(), null);
-  await queue.recordChangesSync({ watermark: new Date(NOW), runId: "r1", error: null });
-  await clock.advance(1000);
-  await queue.recordChangesSync({ watermark: new Date(NOW - HOUR), runId: "r2", error: null });
-  await clock.advance(1000);
-  await queue.recordChangesSync({ watermark: null, runId: "r3", error: "page 2 failed" });
-  const state = (await queue.readSyncState(CHANGES_SYNC_KEY))!;
-  assert.equal(state.changes_watermark!.getTime(), NOW);
-  assert.equal(state.last_sync_at!.getTime(), NOW + 2000);
-  assert.equal(state.last_run_id, "r3");
-  assert.equal(state.last_error, "page 2 failed");
-});
+import { createPostgresRefreshQueue } from "./refresh_queue.ts";
 
 /** A stand-in for postgres.js's `sql.unsafe`: records the statement and answers `value`. */
 function fakeSql(value: unknown) {

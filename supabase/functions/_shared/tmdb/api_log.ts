@@ -188,33 +188,6 @@ export function createPostgresApiLogWriter(
   };
 }
 
-/** An in-memory sink for tests: `rows` holds everything added; `flush` counts calls. */
-export interface MemoryApiLogSink extends ApiLogSink {
-  /** Every row added, in order. */
-  readonly rows: ApiLogRow[];
-  /** How many times `flush()` was called. */
-  readonly flushes: number;
-}
-
-/** Creates a {@link MemoryApiLogSink}. */
-export function memoryApiLogSink(): MemoryApiLogSink {
-  const rows: ApiLogRow[] = [];
-  let flushes = 0;
-  return {
-    rows,
-    get flushes() {
-      return flushes;
-    },
-    add(row) {
-      rows.push(row);
-    },
-    flush() {
-      flushes++;
-      return Promise.resolve();
-    },
-  };
-}
-
 /** A sink that discards rows (the default when no sink is configured). */
 export const nullApiLogSink: ApiLogSink = {
   add() {},

@@ -5,7 +5,6 @@ import {
   type ApiLogRow,
   createBatchedApiLogSink,
   createPostgresApiLogWriter,
-  memoryApiLogSink,
 } from "./api_log.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 
@@ -124,14 +123,6 @@ Deno.test("createBatchedApiLogSink() rejects a bad batchSize and names the value
     () => createBatchedApiLogSink({ write: () => Promise.resolve(), batchSize: 0 }),
     /`batchSize` must be a positive integer: current value is 0/,
   );
-});
-
-Deno.test("memoryApiLogSink() keeps rows and counts flushes", async () => {
-  const sink = memoryApiLogSink();
-  sink.add(row(1));
-  await sink.flush();
-  assert.equal(sink.rows.length, 1);
-  assert.equal(sink.flushes, 1);
 });
 
 Deno.test("createPostgresApiLogWriter() issues one INSERT with every column and params as json", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ApiLogRow, createBatchedApiLogSink, memoryApiLogSink } from "./api_log.ts";
+import { type ApiLogRow, createBatchedApiLogSink } from "./api_log.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
 import { createTmdbClient, type TmdbClientOptions, TmdbError } from "./client.ts";
 import {
@@ -9,6 +9,7 @@ import {
   tmdbErrorFixture,
 } from "../testing/tmdb_fixtures.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
+import { memoryApiLogSink } from "../testing/memory_api_log.ts";
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.SECRET-READ-ACCESS-TOKEN.sig";
 const API_KEY = "0123456789abcdefSECRETKEY";

@@ -27,20 +27,11 @@ import {
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
-import { jsonResponse } from "../_shared/http/response.ts";
+import { jsonResponse, RunError } from "../_shared/http/response.ts";
 import type { Continuation, QueueStats, WorkerQueue } from "../_shared/store/refresh_queue.ts";
 import type { TmdbClient } from "../_shared/tmdb/client.ts";
 import type { Drift } from "../_shared/tmdb/policy.ts";
-import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
-import {
-  drainQueue,
-  type ItemError,
-  type StoppedBecause,
-  tmdbUnavailableMessage,
-} from "./refresh_drain.ts";
-
-export { tmdbUnauthorizedMessage, tmdbUnavailableMessage };
-export type { ItemError, StoppedBecause };
+import { drainQueue, type ItemError, type StoppedBecause } from "./refresh_drain.ts";
 
 /** The function's name (folder), used in logs, API log rows and the worker id. */
 export const FUNCTION_NAME = "refresh-worker";
@@ -183,7 +174,7 @@ export function createHandler(
 
 /** Drains the queue within the budgets and answers the {@link RefreshWorkerSummary}. */
 async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Promise<Response> {
-  const { body, deps, requestId, clock, secrets, startRun, cpu } = context;
+  const { body, deps, clock, secrets, startRun, cpu } = context;
   const cpuBudgetMs = body.cpu_budget_ms ?? context.cpuBudgetMs;
   const start = clock.now();
   const { runId, logger } = startRun(body.run_id);
@@ -258,7 +249,7 @@ async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Pr
   };
   if (report.stop !== null) {
     logger.error("refresh_worker_run", { status: 502, ...report.stop, ...summary });
-    return jsonResponse({ ...report.stop, request_id: requestId, ...summary }, { status: 502 });
+    throw new RunError(502, report.stop.error, report.stop.message, summary);
   }
   logger.info("refresh_worker_run", { status: 200, ...summary });
   return jsonResponse(summary);

@@ -12,9 +12,9 @@ import type { Clock } from "../_shared/platform/clock.ts";
 import type { CpuMeter } from "../_shared/platform/cpu_meter.ts";
 import { fetchAnswer } from "../_shared/sync/ingest.ts";
 import type { ClaimedItem, WorkerItem, WorkerQueue } from "../_shared/store/refresh_queue.ts";
-import { type TmdbClient, TmdbError } from "../_shared/tmdb/client.ts";
+import type { TmdbClient } from "../_shared/tmdb/client.ts";
 import { type Drift, mergeDrift } from "../_shared/tmdb/policy.ts";
-import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
+import { type BreakerTrip, TmdbRunGuard, tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
 import { redactString } from "../_shared/platform/redact.ts";
 
 /** Why a drain stopped. */
@@ -147,36 +147,21 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
   };
   let queueEmpty = false;
   let cpuSpent = false;
-  let unauthorized: TmdbError | null = null;
-  let unavailable: BreakerTrip | null = null;
   let fatal: unknown;
-  // Aborted when TMDB stops the run (401 or the breaker): no new batch, no new TMDB call,
-  // and the calls in flight end at once.
-  const abort = new AbortController();
-  const breaker = new TmdbBreaker(options.breakerThreshold);
-
-  const fetchDetails = async (id: number, opts: { signal?: AbortSignal; deadline?: number }) => {
-    if (abort.signal.aborted) throw abort.signal.reason;
-    report.tmdbRequests++;
-    try {
-      const text = await deps.tmdb.movieDetailsText(id, opts);
-      breaker.success();
-      return text;
-    } catch (error) {
-      if (error instanceof TmdbError && error.kind === "unauthorized") {
-        unauthorized ??= error;
-        abort.abort(new Error("TMDB rejected the credentials"));
-      } else if (breaker.failure(error) && !abort.signal.aborted) {
-        unavailable = breaker.tripped;
-        abort.abort(new Error("TMDB is unreachable or failing"));
-      }
-      throw error;
-    }
+  // Stops the run at the first 401 or when the breaker trips: no new batch, no new TMDB
+  // call, and the calls in flight end at once.
+  const guard = new TmdbRunGuard({ breakerThreshold: options.breakerThreshold });
+  const guarded: Pick<TmdbClient, "movieDetailsText"> = {
+    movieDetailsText: (id, opts) =>
+      guard.call(() => {
+        report.tmdbRequests++;
+        return deps.tmdb.movieDetailsText(id, opts);
+      }),
   };
-  const guarded = { movieDetailsText: fetchDetails };
 
   /** The error text of an item without an answer: the run's stop reason when it has one. */
   const itemError = (message: string, kind: string): string => {
+    const { unauthorized, unavailable } = guard;
     const text = unauthorized !== null && (kind === "unauthorized" || kind === "aborted")
       ? tmdbUnauthorizedMessage(unauthorized)
       : unavailable !== null && kind === "aborted"
@@ -198,7 +183,7 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
   let longestBatchMs = 0;
   // Whether a loop may start another batch now (checked before each claim).
   const mayStartBatch = (): boolean => {
-    if (abort.signal.aborted || fatal !== undefined || queueEmpty) return false;
+    if (guard.signal.aborted || fatal !== undefined || queueEmpty) return false;
     if (cpu.usedMs() >= options.cpuBudgetMs) {
       cpuSpent = true;
       return false;
@@ -223,7 +208,7 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
       report.claimed += items.length;
       const answered = await Promise.all(items.map(async (item): Promise<WorkerItem> => {
         const fetched = await fetchAnswer(item.tmdb_id, guarded, {
-          signal: abort.signal,
+          signal: guard.signal,
           deadline: options.deadline,
         });
         const claimed = { queue_id: item.queue_id, attempt: item.attempt };
@@ -276,6 +261,7 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
   if (fatal !== undefined) throw fatal;
 
   // Why the run stopped (a 401 says more than the breaker: it wins).
+  const { unauthorized, unavailable } = guard;
   if (unauthorized !== null) {
     report.stop = { error: "tmdb_unauthorized", message: tmdbUnauthorizedMessage(unauthorized) };
   } else if (unavailable !== null) {

@@ -36,27 +36,29 @@
 import { z } from "zod";
 import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
 import type { CatalogStore } from "../_shared/store/catalog.ts";
-import type { Clock } from "../_shared/platform/clock.ts";
 import {
   type BaseHandlerDeps,
   createJsonHandler,
   type HandleContext,
   type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
-import { HttpError, jsonResponse } from "../_shared/http/response.ts";
+import { HttpError, jsonResponse, RunError } from "../_shared/http/response.ts";
 import {
   DEFAULT_INGEST_CONCURRENCY,
   ingestMovies,
   type IngestSummary,
 } from "../_shared/sync/ingest.ts";
 import type { IngestionRunStatus, IngestionRunStore } from "../_shared/store/ingestion_runs.ts";
-import { MAX_PAGE } from "../_shared/tmdb/limits.ts";
 import { type Drift, mergeDrift, prefixDrift } from "../_shared/tmdb/policy.ts";
 import { type TmdbClient, TmdbError, type TmdbMovieList } from "../_shared/tmdb/client.ts";
-import { tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
+import { TmdbRunGuard, tmdbUnauthorizedMessage } from "../_shared/tmdb/outage.ts";
+import {
+  collectCandidates,
+  type Collected,
+  type ListError,
+  type StoppedBecause,
+} from "./list_walk.ts";
 import { redactString } from "../_shared/platform/redact.ts";
-
-export { tmdbUnauthorizedMessage };
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "scheduled-ingest";
@@ -104,26 +106,6 @@ export const scheduledIngestBodySchema = bodyObject({
 
 /** A parsed request body. */
 export type ScheduledIngestBody = z.infer<typeof scheduledIngestBodySchema>;
-
-/** A list page that could not be read (the walk of that list stopped there). */
-export interface ListError {
-  /** The list. */
-  list: TmdbMovieList;
-  /** The page. */
-  page: number;
-  /** The TMDB error kind. */
-  kind: string;
-  /** What went wrong. */
-  message: string;
-}
-
-/** Why the walk over the lists stopped. */
-export type StoppedBecause =
-  | "limit"
-  | "exhausted"
-  | "budget"
-  | "cpu_budget"
-  | "tmdb_unauthorized";
 
 /** The response body (200 and 502). */
 export interface ScheduledIngestSummary {
@@ -202,104 +184,6 @@ export function fromRuntime(
     ...runtime,
     concurrency: Math.min(DEFAULT_INGEST_CONCURRENCY, runtime.config.tmdb.maxConcurrent),
   };
-}
-
-/** What walking the lists produced. */
-interface Collected {
-  candidates: number[];
-  found: number;
-  skippedFresh: number;
-  pagesFetched: number;
-  listErrors: ListError[];
-  stoppedBecause: StoppedBecause;
-  unauthorized: TmdbError | null;
-  /** Drift of the list pages read (unprefixed). */
-  drift: Drift;
-}
-
-/** Walks the source's lists round-robin until `limit` candidates, exhaustion or the budget. */
-async function collectCandidates(
-  lists: readonly TmdbMovieList[],
-  limit: number,
-  deps: {
-    tmdb: Pick<TmdbClient, "movieList">;
-    runs: IngestionRunStore;
-    clock: Clock;
-    pagesDeadline: number;
-    callDeadline: number;
-    cpuSpent: () => boolean;
-  },
-): Promise<Collected> {
-  const { tmdb, runs, clock, pagesDeadline, callDeadline, cpuSpent } = deps;
-  const walks = lists.map((list) => ({ list, next: 1, done: false }));
-  const seen = new Set<number>();
-  const out: Collected = {
-    candidates: [],
-    found: 0,
-    skippedFresh: 0,
-    pagesFetched: 0,
-    listErrors: [],
-    stoppedBecause: "exhausted",
-    unauthorized: null,
-    drift: {},
-  };
-  for (;;) {
-    const open = walks.filter((w) => !w.done);
-    if (open.length === 0) return out; // every list exhausted (or failed)
-    for (const walk of open) {
-      if (out.candidates.length >= limit) {
-        out.stoppedBecause = "limit";
-        return out;
-      }
-      if (clock.now() >= pagesDeadline) {
-        out.stoppedBecause = "budget";
-        return out;
-      }
-      if (cpuSpent()) {
-        out.stoppedBecause = "cpu_budget";
-        return out;
-      }
-      const page = walk.next;
-      let result;
-      try {
-        result = await tmdb.movieList(walk.list, page, { deadline: callDeadline });
-      } catch (error) {
-        if (!(error instanceof TmdbError)) throw error;
-        if (error.kind === "unauthorized") {
-          out.unauthorized = error;
-          out.stoppedBecause = "tmdb_unauthorized";
-          return out;
-        }
-        // This list stops here; the others go on.
-        out.listErrors.push({ list: walk.list, page, kind: error.kind, message: error.message });
-        walk.done = true;
-        continue;
-      }
-      out.pagesFetched++;
-      mergeDrift(out.drift, result.drift);
-      walk.next = page + 1;
-      if (walk.next > Math.min(result.total_pages, MAX_PAGE)) walk.done = true;
-
-      const fresh: number[] = [];
-      for (const id of result.ids) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        fresh.push(id);
-      }
-      out.found += fresh.length;
-      if (fresh.length === 0) continue;
-      const states = await runs.classify(fresh);
-      for (const id of fresh) {
-        const state = states.get(id) ?? "new";
-        if (state === "fresh") out.skippedFresh++;
-        else if (out.candidates.length < limit) out.candidates.push(id);
-      }
-    }
-    if (out.candidates.length >= limit) {
-      out.stoppedBecause = "limit";
-      return out;
-    }
-  }
 }
 
 function errorText(error: unknown): string {
@@ -386,32 +270,26 @@ async function scheduledIngest(
     unauthorized = collected.unauthorized;
     if (unauthorized === null && collected.candidates.length > 0) {
       // Stop the whole ingest at the first 401: every other call would fail the same way.
-      const abort = new AbortController();
+      const guard = new TmdbRunGuard();
       const guarded: Pick<TmdbClient, "movieDetailsText"> = {
-        async movieDetailsText(id, opts) {
-          try {
-            return await tmdb.movieDetailsText(id, opts);
-          } catch (error) {
-            if (error instanceof TmdbError && error.kind === "unauthorized") {
-              unauthorized ??= error;
-              abort.abort(new Error("TMDB rejected the credentials"));
-            }
-            throw error;
-          }
-        },
+        movieDetailsText: (id, opts) => guard.call(() => tmdb.movieDetailsText(id, opts)),
       };
-      ingest = await ingestMovies(collected.candidates, {
-        tmdb: guarded,
-        store: deps.store,
-        logger,
-        run: { runId, functionName: FUNCTION_NAME },
-        clock,
-        concurrency: deps.concurrency,
-        deadline: start + budget.startMs,
-        hardDeadline: start + budget.hardMs,
-        signal: abort.signal,
-        stopWhen: cpuSpentNow,
-      });
+      try {
+        ingest = await ingestMovies(collected.candidates, {
+          tmdb: guarded,
+          store: deps.store,
+          logger,
+          run: { runId, functionName: FUNCTION_NAME },
+          clock,
+          concurrency: deps.concurrency,
+          deadline: start + budget.startMs,
+          hardDeadline: start + budget.hardMs,
+          signal: guard.signal,
+          stopWhen: cpuSpentNow,
+        });
+      } finally {
+        unauthorized = guard.unauthorized;
+      }
     }
   } catch (error) {
     unexpected = error;
@@ -534,11 +412,6 @@ async function scheduledIngest(
       status: 500,
     };
   }
-  if (error !== null) {
-    return jsonResponse(
-      { error: error.code, message: error.message, request_id: requestId, ...summary },
-      { status: error.status },
-    );
-  }
+  if (error !== null) throw new RunError(error.status, error.code, error.message, summary);
   return jsonResponse(summary);
 }

@@ -26,17 +26,16 @@ import type { z } from "zod";
 import { authorize, hasAllowedKey } from "./auth.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { type CpuMeter, createCpuMeter } from "../platform/cpu_meter.ts";
+import { errorResponse, HttpError } from "./response.ts";
+import { SIGNATURE_HEADER, verifyInvocationSignature } from "./invocation_signature.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
 import {
-  errorResponse,
-  HttpError,
   parseJsonBody,
   readBodyBytes,
   readJsonBody,
   requestIdOf,
   requireMethod,
-} from "./response.ts";
-import { SIGNATURE_HEADER, verifyInvocationSignature } from "./invocation_signature.ts";
-import { createLogger, type Logger } from "../platform/logger.ts";
+} from "./request.ts";
 
 /** The dependencies every function's handler takes (each adds its own). */
 export interface BaseHandlerDeps {

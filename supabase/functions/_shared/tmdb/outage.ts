@@ -1,7 +1,9 @@
 /**
  * Telling a run that TMDB as a whole is failing, rather than one movie: the message of a
- * rejected token ({@link tmdbUnauthorizedMessage}) and a circuit breaker that trips after a
- * run of consecutive outage failures ({@link TmdbBreaker}).
+ * rejected token ({@link tmdbUnauthorizedMessage}), a circuit breaker that trips after a run
+ * of consecutive outage failures ({@link TmdbBreaker}), and the guard a run's TMDB calls go
+ * through, which stops them all at the first 401 or when the breaker trips
+ * ({@link TmdbRunGuard}).
  *
  * @module
  */
@@ -89,5 +91,63 @@ export class TmdbBreaker {
     if (this.#tripped !== null || this.#count < this.threshold) return false;
     this.#tripped = { failures: this.#count, ...this.#first };
     return true;
+  }
+}
+
+/**
+ * The one place a run's TMDB calls go through: at the first 401 (the credentials are
+ * rejected: every other call would fail the same way), or when its breaker trips, it aborts
+ * {@link TmdbRunGuard.signal} so no new call starts and the calls in flight end at once.
+ *
+ * @example
+ * const guard = new TmdbRunGuard({ breakerThreshold: 10 });
+ * const text = await guard.call(() => tmdb.movieDetailsText(id, { signal: guard.signal }));
+ * if (guard.unauthorized) …
+ */
+export class TmdbRunGuard {
+  readonly #abort = new AbortController();
+  readonly #breaker: TmdbBreaker | null;
+  #unauthorized: TmdbError | null = null;
+  #unavailable: BreakerTrip | null = null;
+
+  /** Without `breakerThreshold`, only a 401 stops the run. */
+  constructor(options: { breakerThreshold?: number } = {}) {
+    this.#breaker = options.breakerThreshold === undefined
+      ? null
+      : new TmdbBreaker(options.breakerThreshold);
+  }
+
+  /** Aborted once the run must stop calling TMDB. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** The 401 that stopped the run, if one did. */
+  get unauthorized(): TmdbError | null {
+    return this.#unauthorized;
+  }
+
+  /** Why the breaker stopped the run, if it did. */
+  get unavailable(): BreakerTrip | null {
+    return this.#unavailable;
+  }
+
+  /** Runs one TMDB call (refused once the run is stopped) and learns from its outcome. */
+  async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
+    try {
+      const result = await fn();
+      this.#breaker?.success();
+      return result;
+    } catch (error) {
+      if (error instanceof TmdbError && error.kind === "unauthorized") {
+        this.#unauthorized ??= error;
+        this.#abort.abort(new Error("TMDB rejected the credentials"));
+      } else if (this.#breaker?.failure(error) && !this.#abort.signal.aborted) {
+        this.#unavailable = this.#breaker.tripped;
+        this.#abort.abort(new Error("TMDB is unreachable or failing"));
+      }
+      throw error;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RETRYABLE_KINDS, TmdbError, type TmdbErrorKind } from "./client.ts";
-import { type BreakerTrip, TmdbBreaker, tmdbUnauthorizedMessage } from "./outage.ts";
+import { type BreakerTrip, TmdbBreaker, TmdbRunGuard, tmdbUnauthorizedMessage } from "./outage.ts";
 
 /** Reads `tripped` afresh (assertions on the getter would otherwise narrow its type). */
 const tripOf = (breaker: TmdbBreaker): BreakerTrip | null => breaker.tripped;
@@ -80,4 +80,47 @@ Deno.test("TmdbBreaker refuses a threshold that is not a positive integer", () =
       message: `\`threshold\` must be a positive integer: current value is ${threshold}`,
     });
   }
+});
+
+Deno.test("TmdbRunGuard: the first 401 aborts the run; later calls are refused without a request", async () => {
+  const guard = new TmdbRunGuard();
+  assert.equal(await guard.call(() => Promise.resolve("movie")), "movie");
+  const rejected = tmdbError("unauthorized", 2, 401);
+  await assert.rejects(guard.call(() => Promise.reject(rejected)), (e) => e === rejected);
+  assert.equal(guard.unauthorized, rejected);
+  assert.equal(guard.signal.aborted, true);
+  let called = false;
+  await assert.rejects(
+    guard.call(() => {
+      called = true;
+      return Promise.resolve("late");
+    }),
+    /TMDB rejected the credentials/,
+  );
+  assert.equal(called, false);
+});
+
+Deno.test("TmdbRunGuard without a breaker threshold never stops for outages", async () => {
+  const guard = new TmdbRunGuard();
+  for (let i = 0; i < 30; i++) {
+    await assert.rejects(guard.call(() => Promise.reject(tmdbError("timeout", i))));
+  }
+  assert.equal(guard.signal.aborted, false);
+  assert.equal(guard.unavailable, null);
+});
+
+Deno.test("TmdbRunGuard with a breaker stops the run when it trips and says why", async () => {
+  const guard = new TmdbRunGuard({ breakerThreshold: 2 });
+  await assert.rejects(guard.call(() => Promise.reject(tmdbError("network", 1))));
+  await guard.call(() => Promise.resolve("an answer resets the count"));
+  await assert.rejects(guard.call(() => Promise.reject(tmdbError("network", 2))));
+  assert.equal(guard.signal.aborted, false);
+  await assert.rejects(guard.call(() => Promise.reject(tmdbError("timeout", 3))));
+  assert.equal(guard.signal.aborted, true);
+  assert.deepEqual(guard.unavailable, {
+    failures: 2,
+    kind: "network",
+    message: "TMDB GET /movie/2 failed: network",
+  });
+  assert.equal(guard.unauthorized, null);
 });

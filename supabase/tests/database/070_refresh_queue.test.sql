@@ -9,6 +9,23 @@
 begin;
 select plan(56);
 
+-- One row finished through finish_refresh_batch(), the way a worker's step finishes it.
+create function pg_temp.complete(p_queue_id bigint, p_worker text, p_attempt integer, p_result text)
+returns boolean language sql as $$
+  select public.finish_refresh_batch(p_worker, jsonb_build_array(jsonb_build_object(
+           'queue_id', p_queue_id, 'attempt', p_attempt, 'ok', true, 'result', p_result)))
+         -> 'items' -> 0 ->> 'outcome' = 'completed'
+$$;
+create function pg_temp.fail(p_queue_id bigint, p_worker text, p_attempt integer, p_error text,
+                             p_retryable boolean default true)
+returns text language sql as $$
+  select public.finish_refresh_batch(p_worker, jsonb_build_array(jsonb_build_object(
+           'queue_id', p_queue_id, 'attempt', p_attempt, 'ok', false, 'error', p_error,
+           'retryable', p_retryable)))
+         -> 'items' -> 0 ->> 'outcome'
+$$;
+
+
 -- Works with given TMDB ids and refresh times (next_refresh_at follows from the policy).
 create function pg_temp.add_work(p_tmdb_id integer, p_last_refreshed_at timestamptz,
                                  p_release_date date default date '1990-01-01')
@@ -104,30 +121,30 @@ select is(public.enqueue_refresh(array[pg_temp.wid(990003)], 'manual'), 0,
 -- Complete: only the holder, same attempt, live lease
 -- ---------------------------------------------------------------------------------------
 
-select is(public.complete_refresh(pg_temp.qid(990003), 'worker-b', 1, 'refreshed'), false,
+select is(pg_temp.complete(pg_temp.qid(990003), 'worker-b', 1, 'refreshed'), false,
           'another worker cannot complete a row it does not hold');
-select is(public.complete_refresh(pg_temp.qid(990003), 'worker-a', 2, 'refreshed'), false,
+select is(pg_temp.complete(pg_temp.qid(990003), 'worker-a', 2, 'refreshed'), false,
           'the holder cannot complete a different attempt');
 select is((select status from public.refresh_queue where id = pg_temp.qid(990003)), 'processing',
           '...and those refused completions changed nothing');
-select is(public.complete_refresh(pg_temp.qid(990003), 'worker-a', 1, 'refreshed'), true,
+select is(pg_temp.complete(pg_temp.qid(990003), 'worker-a', 1, 'refreshed'), true,
           'the holder completes its attempt');
 select results_eq(
   $$ select status, result, completed_at = now(), lease_expires_at from public.refresh_queue
       where id = pg_temp.qid(990003) $$,
   $$ values ('completed'::text, 'refreshed'::text, true, null::timestamptz) $$,
   'completed: result kept, completed_at set, lease released');
-select is(public.complete_refresh(pg_temp.qid(990003), 'worker-a', 1, 'refreshed'), false,
+select is(pg_temp.complete(pg_temp.qid(990003), 'worker-a', 1, 'refreshed'), false,
           'completing twice: the second call reports false');
 select is(public.enqueue_refresh(array[pg_temp.wid(990003)], 'manual'), 1,
           'a completed work can be queued again');
 
-select is(public.complete_refresh(pg_temp.qid(990004), 'worker-a', 1, 'not_found'), true,
+select is(pg_temp.complete(pg_temp.qid(990004), 'worker-a', 1, 'not_found'), true,
           'a not_found result completes the row');
 select is((select result from public.refresh_queue where id = pg_temp.qid(990004)), 'not_found',
           '...with result not_found');
 select throws_ok(
-  $$ select public.complete_refresh(1, 'worker-a', 1, 'great') $$, '22023',
+  $$ select pg_temp.complete(1, 'worker-a', 1, 'great') $$, '22023',
   'p_results items must be {queue_id: int, attempt: int, ok: bool, result: refreshed|unchanged|not_found when ok, error?: text, retryable?: bool}: invalid item {"ok": true, "result": "great", "attempt": 1, "queue_id": 1}',
   'an unknown result is refused, showing the item');
 
@@ -150,9 +167,9 @@ select results_eq(
   $$ select queue_id, attempt from t_reclaim where queue_id in (select id from t_held) $$,
   $$ select id, 2 from t_held where locked_by = 'worker-a' $$,
   'an expired lease is reclaimed by another worker as attempt 2 (the live one is not)');
-select is(public.complete_refresh((select id from t_held where locked_by = 'worker-a'), 'worker-a', 1, 'refreshed'),
+select is(pg_temp.complete((select id from t_held where locked_by = 'worker-a'), 'worker-a', 1, 'refreshed'),
           false, 'the late holder''s completion is refused');
-select is(public.fail_refresh((select id from t_held where locked_by = 'worker-a'), 'worker-a', 1, 'boom'),
+select is(pg_temp.fail((select id from t_held where locked_by = 'worker-a'), 'worker-a', 1, 'boom'),
           'lost_lease', 'the late holder''s failure reports lost_lease');
 select results_eq(
   $$ select status, locked_by, retry_count, last_error from public.refresh_queue
@@ -164,10 +181,10 @@ select results_eq(
 -- A holder whose lease expired cannot finish even if nobody reclaimed the row yet.
 update public.refresh_queue set lease_expires_at = now() - interval '1 second'
  where id = (select id from t_held where locked_by = 'worker-b');
-select is(public.complete_refresh((select id from t_held where locked_by = 'worker-b'), 'worker-b', 1, 'refreshed'),
+select is(pg_temp.complete((select id from t_held where locked_by = 'worker-b'), 'worker-b', 1, 'refreshed'),
           false, 'a completion after the lease expired is refused');
 
-select is(public.complete_refresh((select id from t_held where locked_by = 'worker-a'), 'worker-d', 2, 'unchanged'),
+select is(pg_temp.complete((select id from t_held where locked_by = 'worker-a'), 'worker-d', 2, 'unchanged'),
           true, 'the new holder completes its attempt');
 
 -- ---------------------------------------------------------------------------------------
@@ -178,7 +195,7 @@ delete from public.refresh_queue;
 select public.enqueue_refresh(array[pg_temp.wid(990005)]);
 
 create temp table t_attempt on commit drop as select * from public.claim_refresh_batch('worker-a', 1, 120);
-select is(public.fail_refresh(pg_temp.qid(990005), 'worker-a', 1, 'TMDB 500 (1)'), 'retry',
+select is(pg_temp.fail(pg_temp.qid(990005), 'worker-a', 1, 'TMDB 500 (1)'), 'retry',
           'failure 1 of 3: retry');
 select results_eq(
   $$ select status, locked_by, lease_expires_at, last_error, completed_at,
@@ -192,7 +209,7 @@ select is((select count(*)::int from public.claim_refresh_batch('worker-a', 1, 1
 update public.refresh_queue set next_attempt_at = now() where id = pg_temp.qid(990005);
 select is((select attempt from public.claim_refresh_batch('worker-a', 1, 120)), 2,
           'once due it is claimed as attempt 2');
-select is(public.fail_refresh(pg_temp.qid(990005), 'worker-a', 2, 'TMDB 500 (2)'), 'retry',
+select is(pg_temp.fail(pg_temp.qid(990005), 'worker-a', 2, 'TMDB 500 (2)'), 'retry',
           'failure 2 of 3: retry');
 select ok((select next_attempt_at between now() + interval '48 seconds' and now() + interval '72 seconds'
              from public.refresh_queue where id = pg_temp.qid(990005)),
@@ -201,7 +218,7 @@ select ok((select next_attempt_at between now() + interval '48 seconds' and now(
 update public.refresh_queue set next_attempt_at = now() where id = pg_temp.qid(990005);
 select is((select attempt from public.claim_refresh_batch('worker-a', 1, 120)), 3,
           'claimed as attempt 3');
-select is(public.fail_refresh(pg_temp.qid(990005), 'worker-a', 3, 'TMDB 500 (3)'), 'failed',
+select is(pg_temp.fail(pg_temp.qid(990005), 'worker-a', 3, 'TMDB 500 (3)'), 'failed',
           'failure 3 of 3: failed');
 select results_eq(
   $$ select status, retry_count, last_error, completed_at = now()
@@ -214,14 +231,14 @@ select is((select count(*)::int from public.claim_refresh_batch('worker-a', 10, 
 select public.enqueue_refresh(array[pg_temp.wid(990005)]);
 select is((select attempt from public.claim_refresh_batch('worker-a', 1, 120)), 1,
           'a failed work can be queued again as a fresh entry');
-select is(public.fail_refresh(pg_temp.qid(990005), 'worker-a', 1, 'HTTP 401', false), 'failed',
+select is(pg_temp.fail(pg_temp.qid(990005), 'worker-a', 1, 'HTTP 401', false), 'failed',
           'a non-retryable failure fails at once');
 
 -- Backoff is capped at one hour.
 select public.enqueue_refresh(array[pg_temp.wid(990006)]);
 update public.refresh_queue set max_retries = 20, retry_count = 14 where id = pg_temp.qid(990006);
 select is((select attempt from public.claim_refresh_batch('worker-a', 1, 120)), 15, 'attempt 15 of 20');
-select is(public.fail_refresh(pg_temp.qid(990006), 'worker-a', 15, 'slow'), 'retry', 'attempt 15 fails: retry');
+select is(pg_temp.fail(pg_temp.qid(990006), 'worker-a', 15, 'slow'), 'retry', 'attempt 15 fails: retry');
 select ok((select next_attempt_at between now() + interval '2880 seconds' and now() + interval '4320 seconds'
              from public.refresh_queue where id = pg_temp.qid(990006)),
           'the backoff is capped at 3600 s (+-20 %)');

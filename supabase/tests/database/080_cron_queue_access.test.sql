@@ -6,7 +6,7 @@
 -- use. Every SECURITY DEFINER function in public pins its search_path, and no extension
 -- lives in public (Supabase's advisors flag both).
 begin;
-select plan(45);
+select plan(43);
 
 -- ---------------------------------------------------------------------------------------
 -- Tables and the view, as anon and as authenticated
@@ -71,10 +71,6 @@ select throws_ok($$ select public.call_daily_refresh() $$, '42501',
                  'permission denied for function call_daily_refresh', 'authenticated cannot call call_daily_refresh');
 select throws_ok($$ select public.call_refresh_worker() $$, '42501',
                  'permission denied for function call_refresh_worker', 'authenticated cannot call call_refresh_worker');
-select throws_ok($$ select public.complete_refresh(1, 'me', 1, 'refreshed') $$, '42501',
-                 'permission denied for function complete_refresh', 'authenticated cannot complete queue rows');
-select throws_ok($$ select public.fail_refresh(1, 'me', 1, 'x') $$, '42501',
-                 'permission denied for function fail_refresh', 'authenticated cannot fail queue rows');
 select throws_ok($$ select public.finish_refresh_batch('me', '[]') $$, '42501',
                  'permission denied for function finish_refresh_batch', 'authenticated cannot finish batches');
 reset role;
@@ -98,8 +94,6 @@ insert into t_fns values
   ('public.enqueue_stale_movies(integer)', true),
   ('public.enqueue_changed_movies(integer[], integer)', true),
   ('public.claim_refresh_batch(text, integer, integer)', true),
-  ('public.complete_refresh(bigint, text, integer, text)', true),
-  ('public.fail_refresh(bigint, text, integer, text, boolean)', true),
   ('public.finish_refresh_batch(text, jsonb)', true),
   ('public.refresh_queue_stats()', true),
   ('public.get_stale_movies(integer)', true),

@@ -22,8 +22,6 @@ export const DEFAULT_TMDB_BASE_URL = "https://api.themoviedb.org/3";
 
 /** Checked, typed configuration of an edge function. */
 export interface Config {
-  /** `SUPABASE_URL`, the project URL (e.g. `https://abc.supabase.co`). */
-  supabaseUrl: string;
   /** `SUPABASE_DB_URL`, a Postgres connection string (secret: it holds the password). */
   supabaseDbUrl: string;
   /** `SUPABASE_SERVICE_ROLE_KEY`, if set. */
@@ -89,7 +87,6 @@ export class ConfigError extends Error {
 
 /** Every variable {@link loadConfig} reads. */
 export const CONFIG_VARIABLES = [
-  "SUPABASE_URL",
   "SUPABASE_DB_URL",
   "SUPABASE_SERVICE_ROLE_KEY",
   "SUPABASE_SECRET_KEYS",
@@ -217,7 +214,6 @@ function invokeSecret(name: Variable) {
 }
 
 const envSchema = z.object({
-  SUPABASE_URL: httpUrl("SUPABASE_URL", true).optional(),
   SUPABASE_DB_URL: z.string().optional().superRefine((value, ctx) => {
     if (value !== undefined && !/^postgres(ql)?:\/\//i.test(value)) {
       ctx.addIssue({
@@ -242,7 +238,7 @@ const envSchema = z.object({
 
 /**
  * Reads and checks the configuration from `env`. Throws a {@link ConfigError} listing every
- * problem (missing `SUPABASE_URL`, `SUPABASE_DB_URL`, a usable API key, a TMDB credential,
+ * problem (missing `SUPABASE_DB_URL`, a usable API key, a TMDB credential,
  * malformed values), each with the variable name and how to set it.
  *
  * @example
@@ -270,12 +266,6 @@ export function loadConfig(env: EnvSource): Config {
   }
   const data = parsed.success ? parsed.data : undefined;
 
-  if (raw.SUPABASE_URL === undefined) {
-    add(
-      "SUPABASE_URL",
-      "SUPABASE_URL is missing (the project URL, e.g. https://<ref>.supabase.co)",
-    );
-  }
   if (raw.SUPABASE_DB_URL === undefined) {
     add("SUPABASE_DB_URL", "SUPABASE_DB_URL is missing (the Postgres connection string)");
   }
@@ -312,7 +302,6 @@ export function loadConfig(env: EnvSource): Config {
   }
 
   const config: Config = {
-    supabaseUrl: raw.SUPABASE_URL!.replace(/\/+$/, ""),
     supabaseDbUrl: raw.SUPABASE_DB_URL!,
     serviceRoleKey: raw.SUPABASE_SERVICE_ROLE_KEY,
     secretKeys: data.SUPABASE_SECRET_KEYS,

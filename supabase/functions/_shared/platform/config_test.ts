@@ -12,7 +12,6 @@ function env(vars: Record<string, string>) {
 }
 
 const VALID = {
-  SUPABASE_URL: "http://127.0.0.1:54321",
   SUPABASE_DB_URL: DB_URL,
   SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
   TMDB_API_TOKEN: TMDB_TOKEN,
@@ -37,7 +36,6 @@ function assertNoSecret(text: string) {
 Deno.test("loadConfig() names every missing variable and how to set it", () => {
   const error = configError({});
   assert.deepEqual(error.problems.map((p) => p.variable), [
-    "SUPABASE_URL",
     "SUPABASE_DB_URL",
     "SUPABASE_SERVICE_ROLE_KEY",
     "TMDB_API_TOKEN",
@@ -49,7 +47,7 @@ Deno.test("loadConfig() names every missing variable and how to set it", () => {
   const tmdb = error.problems.find((p) => p.variable === "TMDB_API_TOKEN")!;
   assert.match(tmdb.message, /supabase secrets set TMDB_API_TOKEN=/);
   assert.match(tmdb.message, /TMDB_API_KEY/);
-  assert.match(error.message, /^Invalid function configuration \(4 problems\)/);
+  assert.match(error.message, /^Invalid function configuration \(3 problems\)/);
 });
 
 Deno.test("loadConfig() treats blank values as missing", () => {
@@ -97,7 +95,6 @@ Deno.test("loadConfig() rejects SUPABASE_SECRET_KEYS that is JSON but not an obj
 
 Deno.test("loadConfig() applies defaults and prefers the TMDB token over the api key", () => {
   const config = loadConfig(env({ ...VALID, TMDB_API_KEY: "v3-api-key-value" }));
-  assert.equal(config.supabaseUrl, "http://127.0.0.1:54321");
   assert.equal(config.supabaseDbUrl, DB_URL);
   assert.deepEqual(config.tmdb, {
     accessToken: TMDB_TOKEN,
@@ -126,7 +123,6 @@ Deno.test("loadConfig() accepts secret keys instead of the service-role key, and
     TMDB_TIMEOUT_MS: "2500",
     TMDB_MAX_ATTEMPTS: "1",
   }));
-  assert.equal(config.supabaseUrl, "https://abc.supabase.co");
   assert.equal(config.serviceRoleKey, undefined);
   assert.deepEqual(config.secretKeys, { default: SECRET_KEY });
   assert.equal(config.tmdb.accessToken, undefined);
@@ -177,4 +173,14 @@ Deno.test("loadConfig() refuses a short invocation secret and a previous one wit
     /EDGE_INVOKE_SECRET_PREVIOUS is set but EDGE_INVOKE_SECRET is not/,
   );
   assert.ok(!orphan.message.includes(PREVIOUS_SECRET));
+});
+
+Deno.test("loadConfig() does not need SUPABASE_URL: no function reads it", () => {
+  const config = loadConfig(env({
+    SUPABASE_DB_URL: DB_URL,
+    SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+    TMDB_API_TOKEN: TMDB_TOKEN,
+  }));
+  assert.equal(config.supabaseDbUrl, DB_URL);
+  assert.ok(!("supabaseUrl" in config));
 });

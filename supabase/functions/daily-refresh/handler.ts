@@ -40,9 +40,8 @@ import type { z } from "zod";
 import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
 import {
   type BaseHandlerDeps,
-  createJsonHandler,
+  defineHandler,
   type HandleContext,
-  type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
 import { jsonResponse, RunError } from "../_shared/http/response.ts";
 import { type QueueStats, type RefreshQueue } from "../_shared/store/refresh_queue.ts";
@@ -139,23 +138,12 @@ export interface HandlerDeps extends BaseHandlerDeps {
   budget?: { changesMs: number; hardMs: number };
 }
 
-/** Dependencies resolved per request, e.g. `() => getRuntime(FUNCTION_NAME)`. */
-export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
-
-/**
- * Creates the `daily-refresh` request handler. Pass the dependencies directly (tests) or as
- * `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured`).
- */
-export function createHandler(
-  source: HandlerDeps | LazyHandlerDeps,
-): (req: Request) => Promise<Response> {
-  return createJsonHandler({
-    fn: FUNCTION_NAME,
-    schema: dailyRefreshBodySchema,
-    source,
-    handle: refresh,
-  });
-}
+/** The `daily-refresh` request handler, over its dependencies (see `defineHandler`). */
+export const createHandler = defineHandler<HandlerDeps, DailyRefreshBody>({
+  fn: FUNCTION_NAME,
+  schema: dailyRefreshBodySchema,
+  handle: refresh,
+});
 
 /** Reads the change feed, fills the queue and answers the {@link DailyRefreshSummary}. */
 async function refresh(context: HandleContext<HandlerDeps, DailyRefreshBody>): Promise<Response> {

@@ -25,15 +25,13 @@ import { bodyObject } from "../_shared/http/body_fields.ts";
 import type { CatalogStore } from "../_shared/store/catalog.ts";
 import {
   type BaseHandlerDeps,
-  createJsonHandler,
+  defineHandler,
   type HandleContext,
-  type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
 import { jsonResponse } from "../_shared/http/response.ts";
-import { ingestMovies } from "../_shared/sync/ingest.ts";
+import { type IngestCounts, ingestCounts, ingestMovies } from "../_shared/sync/ingest.ts";
 import type { TmdbClient } from "../_shared/tmdb/client.ts";
 import type { Drift } from "../_shared/tmdb/policy.ts";
-import { redactString } from "../_shared/platform/redact.ts";
 
 /** The function's name (folder), used in logs and API log rows. */
 export const FUNCTION_NAME = "ingest-movie";
@@ -78,25 +76,11 @@ export const ingestMovieBodySchema = bodyObject({
 export type IngestMovieBody = z.infer<typeof ingestMovieBodySchema>;
 
 /** The 200 response body. */
-export interface IngestMovieResponse {
+export interface IngestMovieResponse extends IngestCounts {
   /** Id of this run (also on every API log row of the run). */
   run_id: string;
   /** Distinct ids requested. */
   requested: number;
-  /** `inserted + updated`. */
-  ingested: number;
-  /** Movies newly added. */
-  inserted: number;
-  /** Movies whose data changed. */
-  updated: number;
-  /** Movies fetched without changes. */
-  unchanged: number;
-  /** Ids TMDB does not know (marked not found). */
-  not_found: number[];
-  /** Movies that failed. */
-  failed: { tmdb_id: number; kind: string; message: string }[];
-  /** Ids not started because the time budget ran out. */
-  skipped: number[];
   /** What the payload policy defaulted, by field path and kind (docs/schema.md). */
   drift: Drift;
   /** Wall time of the ingest. */
@@ -115,24 +99,12 @@ export interface HandlerDeps extends BaseHandlerDeps {
   budget?: { startMs: number; hardMs: number };
 }
 
-/** Dependencies resolved per request, e.g. `() => getRuntime("ingest-movie")`. */
-export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
-
-/**
- * Creates the `ingest-movie` request handler. Pass the dependencies directly (tests) or as
- * `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured` answer
- * instead of a crash at start-up).
- */
-export function createHandler(
-  source: HandlerDeps | LazyHandlerDeps,
-): (req: Request) => Promise<Response> {
-  return createJsonHandler({
-    fn: FUNCTION_NAME,
-    schema: ingestMovieBodySchema,
-    source,
-    handle: ingest,
-  });
-}
+/** The `ingest-movie` request handler, over its dependencies (see `defineHandler`). */
+export const createHandler = defineHandler<HandlerDeps, IngestMovieBody>({
+  fn: FUNCTION_NAME,
+  schema: ingestMovieBodySchema,
+  handle: ingest,
+});
 
 /** Ingests the requested movies and answers the {@link IngestMovieResponse}. */
 async function ingest(context: HandleContext<HandlerDeps, IngestMovieBody>): Promise<Response> {
@@ -161,15 +133,7 @@ async function ingest(context: HandleContext<HandlerDeps, IngestMovieBody>): Pro
   const response: IngestMovieResponse = {
     run_id: runId,
     requested: summary.requested,
-    ingested: summary.inserted + summary.updated,
-    inserted: summary.inserted,
-    updated: summary.updated,
-    unchanged: summary.unchanged,
-    not_found: summary.not_found,
-    // TmdbError and database messages should hold no secret; redact anyway, since this
-    // body leaves the process without passing through the logger.
-    failed: summary.failed.map((f) => ({ ...f, message: redactString(f.message, secrets) })),
-    skipped: summary.skipped,
+    ...ingestCounts(summary, secrets),
     drift: summary.drift,
     duration_ms: summary.duration_ms,
   };

@@ -23,9 +23,8 @@ import { z } from "zod";
 import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.ts";
 import {
   type BaseHandlerDeps,
-  createJsonHandler,
+  defineHandler,
   type HandleContext,
-  type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
 import { jsonResponse, RunError } from "../_shared/http/response.ts";
 import type { Continuation, QueueStats, WorkerQueue } from "../_shared/store/refresh_queue.ts";
@@ -154,23 +153,12 @@ export interface HandlerDeps extends BaseHandlerDeps {
   breakerThreshold?: number;
 }
 
-/** Dependencies resolved per request, e.g. `() => getRuntime(FUNCTION_NAME)`. */
-export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
-
-/**
- * Creates the `refresh-worker` request handler. Pass the dependencies directly (tests) or as
- * `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured`).
- */
-export function createHandler(
-  source: HandlerDeps | LazyHandlerDeps,
-): (req: Request) => Promise<Response> {
-  return createJsonHandler({
-    fn: FUNCTION_NAME,
-    schema: refreshWorkerBodySchema,
-    source,
-    handle: drain,
-  });
-}
+/** The `refresh-worker` request handler, over its dependencies (see `defineHandler`). */
+export const createHandler = defineHandler<HandlerDeps, RefreshWorkerBody>({
+  fn: FUNCTION_NAME,
+  schema: refreshWorkerBodySchema,
+  handle: drain,
+});
 
 /** Drains the queue within the budgets and answers the {@link RefreshWorkerSummary}. */
 async function drain(context: HandleContext<HandlerDeps, RefreshWorkerBody>): Promise<Response> {

@@ -38,13 +38,14 @@ import { bodyObject, intInRange, runFields } from "../_shared/http/body_fields.t
 import type { CatalogStore } from "../_shared/store/catalog.ts";
 import {
   type BaseHandlerDeps,
-  createJsonHandler,
+  defineHandler,
   type HandleContext,
-  type LazyHandlerDeps as LazyDeps,
 } from "../_shared/http/handler.ts";
 import { HttpError, jsonResponse, RunError } from "../_shared/http/response.ts";
 import {
   DEFAULT_INGEST_CONCURRENCY,
+  type IngestCounts,
+  ingestCounts,
   ingestMovies,
   type IngestSummary,
 } from "../_shared/sync/ingest.ts";
@@ -108,7 +109,7 @@ export const scheduledIngestBodySchema = bodyObject({
 export type ScheduledIngestBody = z.infer<typeof scheduledIngestBodySchema>;
 
 /** The response body (200 and 502). */
-export interface ScheduledIngestSummary {
+export interface ScheduledIngestSummary extends IngestCounts {
   /** The run id (also on the run row and the API log rows). */
   run_id: string;
   /** The source. */
@@ -125,20 +126,6 @@ export interface ScheduledIngestSummary {
   found: number;
   /** Ids kept for ingest (`new` or `due`, at most `limit`). */
   candidates: number;
-  /** `inserted + updated`. */
-  ingested: number;
-  /** Movies newly added. */
-  inserted: number;
-  /** Movies whose data changed. */
-  updated: number;
-  /** Movies fetched without changes. */
-  unchanged: number;
-  /** Candidates TMDB no longer knows (marked not found). */
-  not_found: number[];
-  /** Candidates that failed, with why. */
-  failed: { tmdb_id: number; kind: string; message: string }[];
-  /** Candidates not started because the time or CPU budget ran out. */
-  skipped: number[];
   /** Ids seen whose catalog copy is fresh (not ingested). */
   skipped_fresh: number;
   /** List pages that failed. */
@@ -169,9 +156,6 @@ export interface HandlerDeps extends BaseHandlerDeps {
   /** Time budget, see {@link DEFAULT_BUDGET}. */
   budget?: { pagesMs: number; startMs: number; hardMs: number };
 }
-
-/** Dependencies resolved per request, e.g. `() => fromRuntime(getRuntime(FUNCTION_NAME))`. */
-export type LazyHandlerDeps = LazyDeps<HandlerDeps>;
 
 /**
  * The handler's dependencies from the process runtime (`_shared/runtime.ts`): everything as
@@ -208,20 +192,12 @@ function runError(summary: ScheduledIngestSummary): string | null {
   return parts.length === 0 ? null : parts.join("; ");
 }
 
-/**
- * Creates the `scheduled-ingest` request handler. Pass the dependencies directly (tests) or
- * as `{ getDeps }` (production, so a configuration error becomes a 500 `misconfigured`).
- */
-export function createHandler(
-  source: HandlerDeps | LazyHandlerDeps,
-): (req: Request) => Promise<Response> {
-  return createJsonHandler({
-    fn: FUNCTION_NAME,
-    schema: scheduledIngestBodySchema,
-    source,
-    handle: scheduledIngest,
-  });
-}
+/** The `scheduled-ingest` request handler, over its dependencies (see `defineHandler`). */
+export const createHandler = defineHandler<HandlerDeps, ScheduledIngestBody>({
+  fn: FUNCTION_NAME,
+  schema: scheduledIngestBodySchema,
+  handle: scheduledIngest,
+});
 
 /** Runs one scheduled ingest and answers the {@link ScheduledIngestSummary}. */
 async function scheduledIngest(
@@ -317,16 +293,7 @@ async function scheduledIngest(
     pages_fetched: collected?.pagesFetched ?? 0,
     found: collected?.found ?? 0,
     candidates: collected?.candidates.length ?? 0,
-    ingested: (ingest?.inserted ?? 0) + (ingest?.updated ?? 0),
-    inserted: ingest?.inserted ?? 0,
-    updated: ingest?.updated ?? 0,
-    unchanged: ingest?.unchanged ?? 0,
-    not_found: ingest?.not_found ?? [],
-    failed: (ingest?.failed ?? []).map((f) => ({
-      ...f,
-      message: redactString(f.message, secrets),
-    })),
-    skipped: ingest?.skipped ?? [],
+    ...ingestCounts(ingest, secrets),
     skipped_fresh: collected?.skippedFresh ?? 0,
     list_errors: (collected?.listErrors ?? []).map((e) => ({
       ...e,

@@ -192,3 +192,18 @@ export function createJsonHandler<D extends BaseHandlerDeps, B>(
     }
   };
 }
+
+/**
+ * A function's `createHandler`: its name, body schema and work, behind the checks of
+ * {@link createJsonHandler}. The handler takes its dependencies directly (tests) or as
+ * `{ getDeps }` (production: a configuration error is then a 500 `misconfigured` answer,
+ * not a crash at start-up).
+ *
+ * @example
+ * export const createHandler = defineHandler({ fn: "daily-refresh", schema, handle: refresh });
+ */
+export function defineHandler<D extends BaseHandlerDeps, B>(
+  spec: Omit<JsonHandlerOptions<D, B>, "source">,
+): (source: D | LazyHandlerDeps<D>) => (req: Request) => Promise<Response> {
+  return (source) => createJsonHandler({ ...spec, source });
+}

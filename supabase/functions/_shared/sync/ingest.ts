@@ -16,6 +16,7 @@
 import type { CatalogStore, StoredMovie, TmdbAnswer } from "../store/catalog.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import type { Logger } from "../platform/logger.ts";
+import { redactString } from "../platform/redact.ts";
 import { TmdbError, type TmdbErrorKind } from "../tmdb/client.ts";
 import type { TmdbClient } from "../tmdb/client.ts";
 import { type Drift, mergeDrift } from "../tmdb/policy.ts";
@@ -92,6 +93,49 @@ export interface IngestSummary {
   results: PerMovieResult[];
   /** Wall time of the whole run on `clock`. */
   duration_ms: number;
+}
+
+/** What a run's answer says about the movies it ingested (ingest-movie, scheduled-ingest). */
+export interface IngestCounts {
+  /** `inserted + updated`. */
+  ingested: number;
+  /** Movies newly added. */
+  inserted: number;
+  /** Movies whose data changed. */
+  updated: number;
+  /** Movies fetched without changes. */
+  unchanged: number;
+  /** Ids TMDB does not know (marked not found). */
+  not_found: number[];
+  /** Movies that failed, with why (messages redacted). */
+  failed: { tmdb_id: number; kind: string; message: string }[];
+  /** Ids not started because a budget ran out or the run stopped. */
+  skipped: number[];
+}
+
+/**
+ * The {@link IngestCounts} of `summary` (all zero when nothing was ingested). Failure
+ * messages should hold no secret; they are redacted anyway, since an answer leaves the
+ * process without passing through the logger.
+ */
+export function ingestCounts(
+  summary: IngestSummary | undefined,
+  secrets: readonly string[],
+): IngestCounts {
+  const inserted = summary?.inserted ?? 0;
+  const updated = summary?.updated ?? 0;
+  return {
+    ingested: inserted + updated,
+    inserted,
+    updated,
+    unchanged: summary?.unchanged ?? 0,
+    not_found: summary?.not_found ?? [],
+    failed: (summary?.failed ?? []).map((f) => ({
+      ...f,
+      message: redactString(f.message, secrets),
+    })),
+    skipped: summary?.skipped ?? [],
+  };
 }
 
 /** What the pipeline needs. */

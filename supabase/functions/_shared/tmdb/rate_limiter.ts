@@ -18,6 +18,7 @@
  */
 
 import { type Clock, systemClock } from "../platform/clock.ts";
+import { type Release, WaitingLine } from "./waiting_line.ts";
 
 /** Default requests per second. */
 export const DEFAULT_REQUESTS_PER_SECOND = 40;
@@ -27,9 +28,6 @@ export const DEFAULT_BURST = 8;
 export const DEFAULT_MAX_CONCURRENT = 20;
 /** Default {@link RateLimiterOptions.quantumMs}: at 40/s, 8 tokens (the burst) per wake-up. */
 export const DEFAULT_QUANTUM_MS = 200;
-
-/** Gives the connection slot back. Calling it more than once has no further effect. */
-export type Release = () => void;
 
 /** Options for {@link createRateLimiter}. */
 export interface RateLimiterOptions {
@@ -67,13 +65,6 @@ export interface RateLimiter {
   readonly queued: number;
 }
 
-interface Waiter {
-  resolve: (release: Release) => void;
-  reject: (reason: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
 function positiveNumber(name: string, value: number): number {
   if (!(Number.isFinite(value) && value > 0)) {
     throw new RangeError(`\`${name}\` must be a positive number: current value is ${value}`);
@@ -108,11 +99,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   // Float drift must not leave the bucket a hair short of a whole token forever.
   const EPSILON = 1e-9;
 
-  const queue: Waiter[] = [];
+  const line = new WaitingLine(() => pump());
   let tokens = burst;
   let refilledAt = clock.now();
   let pausedUntil = -Infinity;
-  let active = 0;
   let timerPending = false;
 
   const refill = (now: number) => {
@@ -120,18 +110,6 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       tokens = Math.min(burst, tokens + (now - refilledAt) * perMs);
       refilledAt = now;
     }
-  };
-
-  const grant = (waiter: Waiter) => {
-    if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-    active++;
-    let released = false;
-    waiter.resolve(() => {
-      if (released) return;
-      released = true;
-      active--;
-      pump();
-    });
   };
 
   const wakeAfter = (ms: number) => {
@@ -144,7 +122,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   };
 
   function pump(): void {
-    while (queue.length > 0 && active < maxConcurrent) {
+    while (line.waiting > 0 && line.active < maxConcurrent) {
       const now = clock.now();
       if (now < pausedUntil) {
         wakeAfter(pausedUntil - now);
@@ -159,35 +137,24 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         return;
       }
       tokens = Math.max(0, tokens - 1);
-      grant(queue.shift()!);
+      line.grantNext();
     }
   }
 
   return {
     acquire(signal?: AbortSignal): Promise<Release> {
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      return new Promise<Release>((resolve, reject) => {
-        const waiter: Waiter = { resolve, reject, signal };
-        if (signal) {
-          waiter.onAbort = () => {
-            const index = queue.indexOf(waiter);
-            if (index >= 0) queue.splice(index, 1);
-            reject(signal.reason);
-          };
-          signal.addEventListener("abort", waiter.onAbort, { once: true });
-        }
-        queue.push(waiter);
-        pump();
-      });
+      const granted = line.join(signal);
+      pump();
+      return granted;
     },
     pauseUntil(epochMs: number): void {
       if (epochMs > pausedUntil) pausedUntil = epochMs;
     },
     get active() {
-      return active;
+      return line.active;
     },
     get queued() {
-      return queue.length;
+      return line.waiting;
     },
   };
 }

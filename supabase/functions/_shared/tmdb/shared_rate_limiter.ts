@@ -16,12 +16,8 @@ import type postgres from "postgres";
 import { z } from "zod";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { parseSqlResult } from "../platform/db.ts";
-import {
-  DEFAULT_MAX_CONCURRENT,
-  DEFAULT_QUANTUM_MS,
-  type RateLimiter,
-  type Release,
-} from "./rate_limiter.ts";
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_QUANTUM_MS, type RateLimiter } from "./rate_limiter.ts";
+import { type Release, WaitingLine } from "./waiting_line.ts";
 
 /** Tokens asked for in one round trip: 10 a quantum of 200 ms is 50 requests a second. */
 export const DEFAULT_TOKEN_BATCH = 10;
@@ -67,13 +63,6 @@ export interface BucketRateLimiterOptions {
   onError?: (error: unknown) => void;
 }
 
-interface Waiter {
-  resolve: (release: Release) => void;
-  reject: (reason: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
 const count = z.number().int().nonnegative();
 const tokenGrantSchema = z.object({ granted: count, wait_ms: count });
 
@@ -106,30 +95,17 @@ export function createBucketRateLimiter(
       );
     }
   }
-  const queue: Waiter[] = [];
+  const line = new WaitingLine(() => pump());
   let tokens = 0;
-  let active = 0;
   let fetching = false;
   /** This process's copy of a pause it asked for (the bucket's holds the others). */
   let pausedUntil = -Infinity;
 
-  const grant = (waiter: Waiter) => {
-    if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-    active++;
-    let released = false;
-    waiter.resolve(() => {
-      if (released) return;
-      released = true;
-      active--;
-      pump();
-    });
-  };
-
   const grantReady = () => {
     if (clock.now() < pausedUntil) return;
-    while (queue.length > 0 && active < maxConcurrent && tokens >= 1) {
+    while (line.waiting > 0 && line.active < maxConcurrent && tokens >= 1) {
       tokens--;
-      grant(queue.shift()!);
+      line.grantNext();
     }
   };
 
@@ -140,13 +116,13 @@ export function createBucketRateLimiter(
         const pause = pausedUntil - clock.now();
         if (pause > 0) await clock.sleep(pause);
         let wait = 0;
-        if (queue.length > tokens) {
-          const grant = await bucket.take(Math.min(batch, queue.length - tokens));
+        if (line.waiting > tokens) {
+          const grant = await bucket.take(Math.min(batch, line.waiting - tokens));
           tokens += grant.granted;
           wait = grant.wait_ms;
         }
         grantReady();
-        if (queue.length === 0 || active >= maxConcurrent) return;
+        if (line.waiting === 0 || line.active >= maxConcurrent) return;
         // Callers still waiting: ask again after the bucket's wait, and never sooner than a
         // quantum: meanwhile its tokens accrue and come back together, and a process the
         // others outpace asks at most once a quantum.
@@ -154,7 +130,7 @@ export function createBucketRateLimiter(
       }
     } catch (error) {
       options.onError?.(error);
-      for (const waiter of queue.splice(0)) waiter.reject(error);
+      line.rejectAll(error);
     } finally {
       fetching = false;
     }
@@ -162,35 +138,24 @@ export function createBucketRateLimiter(
 
   function pump(): void {
     grantReady();
-    if (queue.length > 0 && active < maxConcurrent && !fetching) refill();
+    if (line.waiting > 0 && line.active < maxConcurrent && !fetching) refill();
   }
 
   return {
     acquire(signal?: AbortSignal): Promise<Release> {
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      return new Promise<Release>((resolve, reject) => {
-        const waiter: Waiter = { resolve, reject, signal };
-        if (signal) {
-          waiter.onAbort = () => {
-            const index = queue.indexOf(waiter);
-            if (index >= 0) queue.splice(index, 1);
-            reject(signal.reason);
-          };
-          signal.addEventListener("abort", waiter.onAbort, { once: true });
-        }
-        queue.push(waiter);
-        pump();
-      });
+      const granted = line.join(signal);
+      pump();
+      return granted;
     },
     pauseUntil(epochMs: number): void {
       pausedUntil = Math.max(pausedUntil, epochMs);
       bucket.pause(new Date(epochMs)).catch((error) => options.onError?.(error));
     },
     get active() {
-      return active;
+      return line.active;
     },
     get queued() {
-      return queue.length;
+      return line.waiting;
     },
   };
 }

@@ -1,37 +1,10 @@
 /**
  * `POST /functions/v1/daily-refresh`: follow TMDB's movie change feed from the saved
- * watermark and fill the refresh queue (changed movies first, then the most overdue ones).
- * Called by `public.call_daily_refresh()` through pg_net (cron or by hand), or directly.
- *
- * Request (JSON, unknown keys rejected; `{}` is fine):
- * `{ "run_id": "<uuid>", "trigger": "cron", "job_name": "daily_refresh_enqueue", "limit": 100 }`
- * - `limit`: integer 1..1000, default 100: the most rows enqueued (changed + stale);
- * - `run_id` (uuid, generated when absent), `trigger` (`cron` | `manual`, default
- *   `manual`), `job_name` (≤ 100 characters or null) identify the run in logs and
- *   `sync_state.last_run_id`.
- *
- * How a run goes:
- * 1. Read `sync_state.changes_watermark` (`null` → start 24 h before now).
- * 2. Split [watermark, now] into windows of at most 14 days (TMDB's cap; `start_date` and
- *    `end_date` are UTC days, both inclusive) and fetch every page of each window in order
- *    (at most 500 pages a window). The new watermark is the end of the last window whose
- *    pages, and all earlier windows' pages, were all fetched. A failed page (after the
- *    client's retries) or the time budget running out stops the walk; the watermark then
- *    stays at the last complete window (or where it was) and the error is recorded.
- * 3. `enqueue_changed_movies(ids, limit)` (SQL keeps works we have and not refreshed in the
- *    last 12 h, at changes priority), then `enqueue_stale_movies(limit − enqueued)`.
- * 4. `record_changes_sync(key, watermark or null, run_id, error)`: `last_sync_at` is set
- *    every time; the watermark only moves forward.
- *
- * Budget: no changes page is requested after 40 s and no TMDB attempt runs past 50 s, so
- * with the SQL calls a run ends within about 60 s.
- *
- * 200: the {@link DailyRefreshSummary} (also when the feed was read only partly:
- * `changes.complete` is false and `changes.error` says why). 502: the summary plus
- * `{error: "tmdb_unauthorized", message, request_id}` when TMDB rejected the credentials.
- * Other errors: `{ error, message, request_id }` with 400 / 401 / 405 / 413 / 415 / 500.
- *
- * One JSON log line per run (`daily_refresh_run`).
+ * watermark (`change_feed.ts`) and fill the refresh queue, changed movies first, then the
+ * most overdue ones, at most `limit` (1..1000, default 100). Called by
+ * `public.call_daily_refresh()` through pg_net, or by an operator. The watermark moves only
+ * as far as the feed was read completely. docs/functions.md#daily-refresh has the request,
+ * the run, the budgets and the answers.
  *
  * @module
  */

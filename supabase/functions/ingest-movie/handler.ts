@@ -1,21 +1,7 @@
 /**
- * `POST /functions/v1/ingest-movie`: fetch one or more movies from TMDB now and store them.
- *
- * Request (JSON, at most 64 KiB), exactly one of:
- * - `{"tmdb_id": 550}`
- * - `{"tmdb_ids": [550, 680]}` (1–50 positive integers; duplicates are ingested once)
- *
- * Auth: the service-role key or a secret key, as `Authorization: Bearer <key>` or
- * `apikey: <key>`.
- *
- * 200 response (also when some movies failed: each failure is listed):
- * `{ run_id, requested, ingested, inserted, updated, unchanged, not_found: number[],
- *    failed: {tmdb_id, kind, message}[], skipped: number[], drift, duration_ms }`
- * where `ingested = inserted + updated` and `skipped` lists ids not started because the
- * time budget ran out. Errors: `{ error, message, request_id, details? }` with 400 / 401 /
- * 405 / 413 / 415 / 500 (`misconfigured`, `internal_error`).
- *
- * One JSON log line per request: `ingest_movie_request` (200) or `request_failed`.
+ * `POST /functions/v1/ingest-movie`: fetch one or more movies from TMDB now and store them,
+ * `{"tmdb_id": 550}` or `{"tmdb_ids": [550, 680]}` (1–50). Answers 200 with what each movie
+ * became, also when some failed. docs/functions.md#ingest-movie has the details.
  *
  * @module
  */

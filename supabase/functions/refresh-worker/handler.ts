@@ -1,20 +1,9 @@
 /**
- * `POST /functions/v1/refresh-worker`: drain `public.refresh_queue` within a time and a CPU
- * budget, re-fetching each queued movie from TMDB and storing it (`refresh_drain.ts`).
- * Called every 10 minutes by `public.call_refresh_worker()` through pg_net, or directly.
- *
- * Request (JSON, unknown keys rejected; `{}` is fine): `batch_size` (1..50, default 20),
- * `budget_ms` (1000..140000, default 110000: wall clock), `cpu_budget_ms` (10..1900,
- * default `EDGE_CPU_BUDGET_MS` or 1500: no batch starts once the process has used this much
- * CPU; hosted Supabase kills it at 2000 ms), `run_id` (uuid), `trigger` (`cron` | `manual` | `continuation`),
- * `job_name`, `chain_id` (uuid) and `chain_link` (≥ 1): the chain of runs this one belongs
- * to. A run that stops for a budget while items are ready queues the next run of its chain
- * (`public.continue_refresh_worker`), within the bounds of `refresh_worker_settings`.
- *
- * 200: the {@link RefreshWorkerSummary}. 502: the summary plus
- * `{error: "tmdb_unauthorized" | "tmdb_unavailable", message, request_id}`. Other errors:
- * `{ error, message, request_id }` with 400 / 401 / 405 / 413 / 415 / 500. One JSON log line
- * per run (`refresh_worker_run`). docs/functions.md has the details.
+ * `POST /functions/v1/refresh-worker`: drain `public.refresh_queue` within a wall-clock and
+ * a CPU budget (`refresh_drain.ts`), then hand over to the next run of its chain when work
+ * is left (`public.continue_refresh_worker`). Called every 10 minutes by
+ * `public.call_refresh_worker()` through pg_net, or by an operator.
+ * docs/functions.md#refresh-worker has the request, the budgets, chains and the answers.
  *
  * @module
  */
@@ -53,11 +42,7 @@ export const DEFAULT_MIN_BATCH_MS = 2_000;
 /** The lease is the whole budget plus this margin (for the last SQL calls). */
 export const LEASE_MARGIN_SECONDS = 30;
 
-/**
- * Items in a row whose TMDB call failed with `network`, `timeout`, `server_error` or
- * `rate_limited` (each after the client's own retries), with no TMDB answer in between,
- * that stop the run as `tmdb_unavailable`.
- */
+/** Outage failures in a row that stop the run as `tmdb_unavailable` (`TmdbBreaker`). */
 export const TMDB_BREAKER_THRESHOLD = 10;
 
 /**

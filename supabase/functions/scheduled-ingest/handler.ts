@@ -1,34 +1,10 @@
 /**
  * `POST /functions/v1/scheduled-ingest`: find movies on TMDB's lists that the catalog lacks
- * (or holds a stale copy of) and ingest them. Called by `public.call_scheduled_ingest()`
- * through pg_net (cron or by hand), or directly by an operator.
- *
- * Request (JSON, unknown keys rejected):
- * `{ "source": "mixed_daily", "limit": 30, "run_id": "<uuid>", "trigger": "cron",
- *    "job_name": "scheduled_ingest_daily" }`
- * - `source` (required): `now_playing`, `popular`, `trending_day`, `trending_week`,
- *   `mixed_daily` (now_playing + trending_week) or `mixed_weekly` (popular + trending_week);
- * - `limit`: integer 1..200, default 30: the most movies ingested;
- * - `run_id`: uuid, generated when absent; `trigger`: `cron` | `manual` (default `manual`);
- *   `job_name`: string (≤ 100 characters) or null.
- *
- * How a run goes: insert the run row (`start_ingestion_run`); walk pages 1, 2, … of each
- * list of the source in turn (round-robin), deduplicating ids across lists and pages; for
- * each page, classify its new ids in one SQL call and keep the `new` and `due` ones (the
- * `fresh` ones are counted as `skipped_fresh`); stop once `limit` candidates are found,
- * every list is exhausted (past `total_pages`, or page 500, TMDB's cap) or the time budget
- * for walking runs out; ingest the candidates (`ingestMovies`: one TMDB request per movie,
- * the answers stored ten per SQL call); record the list pages' drift; finish the run row
- * with the counts and the drift; flush the API log rows.
- *
- * 200: the {@link ScheduledIngestSummary} (status `succeeded`, or `partial` when some movie
- * or list page failed or the budget cut the ingest short). 502: the summary plus
- * `{error, message, request_id}` when the run failed as a whole (TMDB rejected the
- * credentials, or no list page could be read); the run row is finished as `failed` either
- * way. Other errors: `{ error, message, request_id }` with 400 / 401 / 405 / 409 / 413 /
- * 415 / 500.
- *
- * One JSON log line per run (`scheduled_ingest_run`), plus the shared `movie_failed` lines.
+ * or holds a stale copy of (`list_walk.ts`) and ingest them, at most `limit` (1..200,
+ * default 30), from a `source` (a list, or `mixed_daily` / `mixed_weekly`). Called by
+ * `public.call_scheduled_ingest()` through pg_net, or by an operator; each run is a row of
+ * `scheduled_ingestion_log`. docs/functions.md#scheduled-ingest has the request, the run,
+ * the budgets and the answers.
  *
  * @module
  */

@@ -12,6 +12,7 @@ import {
   scheduledIngestBodySchema,
   SOURCE_NAMES,
 } from "../supabase/functions/scheduled-ingest/handler.ts";
+import { DRIFT_KINDS } from "../supabase/functions/_shared/tmdb/policy.ts";
 import { connect, needsStack } from "./_stack.ts";
 
 const ROLLBACK = new Error("rollback");
@@ -108,6 +109,23 @@ Deno.test({
         (tx) => tx`select public.call_refresh_worker() as id`,
       );
       assert.ok(refreshWorkerBodySchema.safeParse(worker).success, JSON.stringify(worker));
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "the drift kinds the functions count are exactly those tmdb_payload_drift accepts",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      const [{ def }] = await sql<{ def: string }[]>`
+        select pg_get_constraintdef(oid) as def from pg_constraint
+         where conname = 'tmdb_payload_drift_kind_check'`;
+      const kinds = [...def.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]).sort();
+      assert.deepEqual(kinds, [...DRIFT_KINDS].sort());
     } finally {
       await sql.end();
     }

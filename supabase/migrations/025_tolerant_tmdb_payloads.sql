@@ -36,8 +36,11 @@
 
 -- parent: the normalised path of the object (or, for field '[]', of the array) the field
 --   belongs to; '' is the payload itself, '[]' marks array elements.
--- json_type: string, integer, number, boolean, array, object, date (a 'YYYY-MM-DD' string
---   or ""), timestamp (an ISO 8601 string or "").
+-- json_type: string, key (a string of at most 255 characters: it is part of a primary or
+--   unique key, whose index entries are bounded), smallint / integer / bigint (a whole
+--   number within the column's range; bigint up to 2^53), number, boolean, array, object,
+--   date (a 'YYYY-MM-DD' string or ""), timestamp (an ISO 8601 string or "", its zone within
+--   ±15:59).
 -- nullable: TMDB documents null as a normal value (not counted).
 -- optional: TMDB may leave the key out as a normal thing (not counted when missing).
 -- essential: the row cannot exist without it (see the header).
@@ -61,7 +64,7 @@ as $$
     ('', 'adult', 'boolean', false, false, false),
     ('', 'backdrop_path', 'string', true, false, false),
     ('', 'belongs_to_collection', 'object', true, false, false),
-    ('', 'budget', 'integer', false, false, false),
+    ('', 'budget', 'bigint', false, false, false),
     ('', 'genres', 'array', false, false, false),
     ('', 'homepage', 'string', true, false, false),
     ('', 'id', 'integer', false, false, true),
@@ -75,7 +78,7 @@ as $$
     ('', 'production_companies', 'array', false, false, false),
     ('', 'production_countries', 'array', false, false, false),
     ('', 'release_date', 'date', false, false, false),
-    ('', 'revenue', 'integer', false, false, false),
+    ('', 'revenue', 'bigint', false, false, false),
     ('', 'runtime', 'integer', true, false, false),
     ('', 'spoken_languages', 'array', false, false, false),
     ('', 'status', 'string', false, false, false),
@@ -115,7 +118,7 @@ as $$
     ('credits', 'crew', 'array', false, false, false),
     ('credits.cast', '[]', 'object', false, false, false),
     ('credits.cast[]', 'adult', 'boolean', false, false, false),
-    ('credits.cast[]', 'gender', 'integer', false, false, false),
+    ('credits.cast[]', 'gender', 'smallint', false, false, false),
     ('credits.cast[]', 'id', 'integer', false, false, true),
     ('credits.cast[]', 'known_for_department', 'string', true, false, false),
     ('credits.cast[]', 'name', 'string', false, false, false),
@@ -124,29 +127,29 @@ as $$
     ('credits.cast[]', 'profile_path', 'string', true, false, false),
     ('credits.cast[]', 'cast_id', 'integer', false, false, false),
     ('credits.cast[]', 'character', 'string', true, false, false),
-    ('credits.cast[]', 'credit_id', 'string', false, false, true),
+    ('credits.cast[]', 'credit_id', 'key', false, false, true),
     ('credits.cast[]', 'order', 'integer', false, false, false),
     ('credits.crew', '[]', 'object', false, false, false),
     ('credits.crew[]', 'adult', 'boolean', false, false, false),
-    ('credits.crew[]', 'gender', 'integer', false, false, false),
+    ('credits.crew[]', 'gender', 'smallint', false, false, false),
     ('credits.crew[]', 'id', 'integer', false, false, true),
     ('credits.crew[]', 'known_for_department', 'string', true, false, false),
     ('credits.crew[]', 'name', 'string', false, false, false),
     ('credits.crew[]', 'original_name', 'string', false, false, false),
     ('credits.crew[]', 'popularity', 'number', false, false, false),
     ('credits.crew[]', 'profile_path', 'string', true, false, false),
-    ('credits.crew[]', 'credit_id', 'string', false, false, true),
+    ('credits.crew[]', 'credit_id', 'key', false, false, true),
     ('credits.crew[]', 'department', 'string', false, false, false),
     ('credits.crew[]', 'job', 'string', false, false, false),
     ('videos', 'id', 'integer', false, true, false),
     ('videos', 'results', 'array', false, false, false),
     ('videos.results', '[]', 'object', false, false, false),
-    ('videos.results[]', 'id', 'string', false, false, false),
+    ('videos.results[]', 'id', 'key', false, false, false),
     ('videos.results[]', 'iso_639_1', 'string', false, false, false),
     ('videos.results[]', 'iso_3166_1', 'string', false, false, false),
-    ('videos.results[]', 'key', 'string', false, false, true),
+    ('videos.results[]', 'key', 'key', false, false, true),
     ('videos.results[]', 'name', 'string', false, false, false),
-    ('videos.results[]', 'site', 'string', false, false, true),
+    ('videos.results[]', 'site', 'key', false, false, true),
     ('videos.results[]', 'size', 'integer', false, false, false),
     ('videos.results[]', 'type', 'string', false, false, false),
     ('videos.results[]', 'official', 'boolean', false, false, false),
@@ -154,13 +157,13 @@ as $$
     ('release_dates', 'id', 'integer', false, true, false),
     ('release_dates', 'results', 'array', false, false, false),
     ('release_dates.results', '[]', 'object', false, false, false),
-    ('release_dates.results[]', 'iso_3166_1', 'string', false, false, true),
+    ('release_dates.results[]', 'iso_3166_1', 'key', false, false, true),
     ('release_dates.results[]', 'release_dates', 'array', false, false, false),
     ('release_dates.results[].release_dates', '[]', 'object', false, false, false),
     ('release_dates.results[].release_dates[]', 'certification', 'string', false, false, false),
     ('release_dates.results[].release_dates[]', 'descriptors', 'array', false, false, false),
     ('release_dates.results[].release_dates[]', 'iso_639_1', 'string', false, false, false),
-    ('release_dates.results[].release_dates[]', 'note', 'string', false, false, false),
+    ('release_dates.results[].release_dates[]', 'note', 'key', false, false, false),
     ('release_dates.results[].release_dates[]', 'release_date', 'timestamp', false, false, false),
     ('release_dates.results[].release_dates[]', 'type', 'integer', false, false, true),
     ('release_dates.results[].release_dates[].descriptors', '[]', 'string', false, false, false),
@@ -200,9 +203,10 @@ set search_path = ''
 as $$
 begin
   -- A date or time without a zone is UTC for TMDB.
-  return (v || case when v ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then '' else 'Z' end)::timestamptz;
+  return (v || case when v ~ '(Z|[+-](0\d|1[0-5])(:?[0-5]\d)?)$' then '' else 'Z' end)::timestamptz;
 exception
-  when datetime_field_overflow or invalid_datetime_format then
+  when datetime_field_overflow or invalid_datetime_format
+       or invalid_time_zone_displacement_value then
     return null;
 end;
 $$;
@@ -224,10 +228,10 @@ set search_path = ''
 as $$
   select case
     when pg_catalog.jsonb_typeof(v) = 'string'
-     and (v #>> '{}') ~ '^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$'
+     and (v #>> '{}') ~ '^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)?(Z|[+-](0\d|1[0-5])(:?[0-5]\d)?)?$'
     then case
       when pg_catalog.substr(v #>> '{}', 9, 2) <= '28'
-        then ((v #>> '{}') || case when (v #>> '{}') ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then '' else 'Z' end)
+        then ((v #>> '{}') || case when (v #>> '{}') ~ '(Z|[+-](0\d|1[0-5])(:?[0-5]\d)?)$' then '' else 'Z' end)
           ::timestamptz
       else public.tmdb_timestamptz_checked(v #>> '{}')
     end
@@ -248,6 +252,15 @@ set search_path = ''
 as $$
   select case json_type
     when 'integer' then case when pg_catalog.jsonb_typeof(v) = 'number'
+      then v::numeric = pg_catalog.trunc(v::numeric) and v::numeric between -2147483648 and 2147483647
+      else false end
+    when 'smallint' then case when pg_catalog.jsonb_typeof(v) = 'number'
+      then v::numeric = pg_catalog.trunc(v::numeric) and v::numeric between -32768 and 32767
+      else false end
+    when 'key' then case when pg_catalog.jsonb_typeof(v) = 'string'
+      then pg_catalog.char_length(v #>> '{}') <= 255
+      else false end
+    when 'bigint' then case when pg_catalog.jsonb_typeof(v) = 'number'
       then v::numeric = pg_catalog.trunc(v::numeric) and pg_catalog.abs(v::numeric) <= 9007199254740991
       else false end
     when 'date' then case when pg_catalog.jsonb_typeof(v) = 'string'
@@ -261,7 +274,7 @@ as $$
 $$;
 
 comment on function public.tmdb_type_ok(jsonb, text) is
-  'Whether a JSON value has a json_type of the TMDB payload policy (string, integer, number, boolean, array, object, date, timestamp).';
+  'Whether a JSON value has a json_type of the TMDB payload policy (string, key, smallint, integer, bigint, number, boolean, array, object, date, timestamp; a whole number is of a size type only within its column''s range, a key is a string of at most 255 characters).';
 
 create or replace function public.tmdb_text(v jsonb)
 returns text
@@ -292,6 +305,38 @@ $$;
 
 comment on function public.tmdb_int(jsonb) is
   'v as integer when it is a whole JSON number within integer range, else null.';
+
+create or replace function public.tmdb_key(v jsonb)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+  select case when pg_catalog.jsonb_typeof(v) = 'string'
+               and pg_catalog.char_length(v #>> '{}') <= 255 then v #>> '{}' end
+$$;
+
+comment on function public.tmdb_key(jsonb) is
+  'v as text when it is a JSON string that fits a key (at most 255 characters), else null.';
+
+create or replace function public.tmdb_smallint(v jsonb)
+returns smallint
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+  select case when pg_catalog.jsonb_typeof(v) = 'number' then
+    case when v::numeric = pg_catalog.trunc(v::numeric) and v::numeric between -32768 and 32767
+      then v::numeric::smallint end
+  end
+$$;
+
+comment on function public.tmdb_smallint(jsonb) is
+  'v as smallint when it is a whole JSON number within smallint range, else null.';
 
 create or replace function public.tmdb_bigint(v jsonb)
 returns bigint
@@ -397,13 +442,17 @@ comment on function public.tmdb_strings(jsonb) is
 
 revoke execute on function public.tmdb_timestamptz_checked(text), public.tmdb_timestamptz(jsonb),
   public.tmdb_type_ok(jsonb, text),
-  public.tmdb_text(jsonb), public.tmdb_int(jsonb), public.tmdb_bigint(jsonb),
+  public.tmdb_text(jsonb), public.tmdb_key(jsonb), public.tmdb_smallint(jsonb),
+  public.tmdb_int(jsonb),
+  public.tmdb_bigint(jsonb),
   public.tmdb_numeric(jsonb), public.tmdb_bool(jsonb), public.tmdb_objects(jsonb),
   public.tmdb_elements(jsonb), public.tmdb_strings(jsonb)
   from public, anon, authenticated;
 grant execute on function public.tmdb_timestamptz_checked(text), public.tmdb_timestamptz(jsonb),
   public.tmdb_type_ok(jsonb, text),
-  public.tmdb_text(jsonb), public.tmdb_int(jsonb), public.tmdb_bigint(jsonb),
+  public.tmdb_text(jsonb), public.tmdb_key(jsonb), public.tmdb_smallint(jsonb),
+  public.tmdb_int(jsonb),
+  public.tmdb_bigint(jsonb),
   public.tmdb_numeric(jsonb), public.tmdb_bool(jsonb), public.tmdb_objects(jsonb),
   public.tmdb_elements(jsonb), public.tmdb_strings(jsonb)
   to service_role;
@@ -495,10 +544,16 @@ begin
                    case when s.nullable and not s.essential then null else 'null' end
                  -- tmdb_type_ok(), written out: it runs for every value of the payload.
                  when not case s.json_type
+                   -- (an essential id beyond integer range is out of range, below)
                    when 'integer' then case when pg_catalog.jsonb_typeof(n.value) = 'number'
                      then n.value::numeric = pg_catalog.trunc(n.value::numeric)
-                          and pg_catalog.abs(n.value::numeric) <= 9007199254740991
+                          and case when s.essential
+                                then pg_catalog.abs(n.value::numeric) <= 9007199254740991
+                                else n.value::numeric between -2147483648 and 2147483647 end
                      else false end
+                   when 'smallint' then public.tmdb_type_ok(n.value, s.json_type)
+                   when 'bigint' then public.tmdb_type_ok(n.value, s.json_type)
+                   when 'key' then public.tmdb_type_ok(n.value, s.json_type)
                    when 'date' then public.tmdb_type_ok(n.value, s.json_type)
                    when 'timestamp' then public.tmdb_type_ok(n.value, s.json_type)
                    else pg_catalog.jsonb_typeof(n.value) = s.json_type
@@ -506,7 +561,8 @@ begin
                  when not s.essential then null
                  when s.json_type = 'integer' and n.value::numeric not between 1 and 2147483647
                    then 'out_of_range'
-                 when s.json_type = 'string' and pg_catalog.btrim(n.value #>> '{}') = '' then 'empty'
+                 when s.json_type in ('string', 'key') and pg_catalog.btrim(n.value #>> '{}') = ''
+                   then 'empty'
                  when n.npath = 'release_dates.results[].release_dates[].type'
                       and n.value::numeric not between 1 and 6 then 'out_of_range'
                end as kind,
@@ -859,7 +915,7 @@ begin
 
     -- A video without TMDB's id is identified by where it lives.
     select coalesce(jsonb_agg(jsonb_build_object(
-             'video_id', coalesce(nullif(public.tmdb_text(e.value -> 'id'), ''),
+             'video_id', coalesce(nullif(public.tmdb_key(e.value -> 'id'), ''),
                                   public.tmdb_text(e.value -> 'site') || ':'
                                     || public.tmdb_text(e.value -> 'key')),
              'site', public.tmdb_text(e.value -> 'site'),
@@ -899,7 +955,7 @@ begin
             select public.tmdb_text(g.value -> 'iso_3166_1') as iso_3166_1,
                    public.tmdb_int(d.value -> 'type')::smallint as release_type,
                    public.tmdb_timestamptz(d.value -> 'release_date') as release_date,
-                   coalesce(public.tmdb_text(d.value -> 'note'), '') as note
+                   coalesce(public.tmdb_key(d.value -> 'note'), '') as note
           ) r
           order by r.iso_3166_1, r.release_type, r.release_date, r.note
       ) as n;
@@ -938,7 +994,7 @@ begin
         x.id,
         coalesce(public.tmdb_text(x.person -> 'name'), ''),
         public.tmdb_text(x.person -> 'original_name'),
-        public.tmdb_int(x.person -> 'gender')::smallint,
+        public.tmdb_smallint(x.person -> 'gender'),
         public.tmdb_text(x.person -> 'known_for_department'),
         nullif(public.tmdb_text(x.person -> 'profile_path'), ''),
         public.tmdb_numeric(x.person -> 'popularity'),
@@ -953,7 +1009,6 @@ begin
           known_for_department = coalesce(excluded.known_for_department, p.known_for_department),
           profile_path = coalesce(excluded.profile_path, p.profile_path),
           popularity = coalesce(excluded.popularity, p.popularity),
-          adult = excluded.adult,
           updated_at = excluded.updated_at
       where (p.name, p.original_name, p.gender, p.known_for_department, p.profile_path,
              p.popularity, p.adult)
@@ -964,7 +1019,16 @@ begin
              coalesce(excluded.known_for_department, p.known_for_department),
              coalesce(excluded.profile_path, p.profile_path),
              coalesce(excluded.popularity, p.popularity),
-             excluded.adult);
+             p.adult);
+
+    -- adult is not null: a new person without it gets false above; a known person's flag
+    -- changes only when this payload says so.
+    update public.people as p
+       set adult = x.adult, updated_at = ingest_movie.refreshed_at
+      from (select distinct on (y.id) y.id, public.tmdb_bool(y.person -> 'adult') as adult
+              from jsonb_to_recordset(v_cast || v_crew) as y(id integer, person jsonb)
+             order by y.id, public.tmdb_text(y.person -> 'name') is null) as x
+     where p.id = x.id and x.adult is not null and p.adult is distinct from x.adult;
 
     -- Cast: delete credits gone from the payload, upsert the rest (first of duplicates).
     delete from public.work_cast as wc

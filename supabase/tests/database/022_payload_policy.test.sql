@@ -4,7 +4,7 @@
 -- essential field fails the movie naming its path, that shared rows keep what other movies
 -- said, and the batch writers ingest_tmdb_responses() / refresh_worker_step().
 begin;
-select plan(50);
+select plan(57);
 
 -- A complete payload as TMDB documents it: every field the policy knows, nothing else.
 create function pg_temp.movie(p_id integer) returns jsonb
@@ -62,7 +62,8 @@ select results_eq(
 );
 select is(
   (select count(*) from public.tmdb_movie_fields()
-    where json_type not in ('string', 'integer', 'number', 'boolean', 'array', 'object', 'date', 'timestamp')),
+    where json_type not in ('string', 'key', 'smallint', 'integer', 'bigint', 'number', 'boolean',
+                            'array', 'object', 'date', 'timestamp')),
   0::bigint,
   'every field has a known JSON type'
 );
@@ -187,6 +188,39 @@ select is(
   'a video without TMDB''s id is identified as site:key'
 );
 
+-- Values of the right JSON type that do not fit where they are stored degrade like any
+-- other ill-typed value (they used to fail the whole movie).
+select is(
+  public.ingest_movie(
+    jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(pg_temp.movie(110),
+      '{videos,results,0,published_at}', '"2020-01-01T00:00:00+99:00"'),
+      '{credits,cast,0,gender}', '40000'),
+      '{release_dates,results,0,release_dates,0,note}', to_jsonb(repeat('n', 3000))),
+      '{videos,results,0,id}', to_jsonb(repeat('v', 3000))),
+      '{vote_count}', '3000000000')
+    || '{"budget": 9007199254740991}'::jsonb,
+    '2026-01-01 00:00:00+00') -> 'drift',
+  '{"videos.results[].published_at": {"wrong_type": 1}, "credits.cast[].gender": {"wrong_type": 1},
+    "release_dates.results[].release_dates[].note": {"wrong_type": 1},
+    "videos.results[].id": {"wrong_type": 1}, "vote_count": {"wrong_type": 1}}'::jsonb,
+  'a zone beyond ±15:59, a gender beyond smallint, a key too long for its index and a count beyond integer are counted as wrong_type; a budget up to 2^53 is not'
+);
+select is(
+  (select row(w.vote_count, w.budget,
+              (select v.video_id || '|' || coalesce(v.published_at::text, '-') from public.work_videos v where v.work_id = w.id),
+              (select '[' || r.note || ']' from public.work_release_dates r where r.work_id = w.id),
+              (select p.gender from public.people p where p.id = 9001))::text
+     from public.works w where w.tmdb_id = 110),
+  '(,9007199254740991,YouTube:K110|-,[],1)',
+  '… and are stored as their defaults: no count, the video under site:key with no date, an empty note, the person''s gender kept'
+);
+select throws_ok(
+  $$ select public.ingest_movie(jsonb_set(pg_temp.movie(111), '{credits,cast,1,credit_id}', to_jsonb(repeat('c', 300)))) $$,
+  '22023',
+  'ingest_movie: credits.cast[1].credit_id is of the wrong type: the row cannot exist without it (tmdb_id 111)',
+  'an essential key too long for its index fails the movie'
+);
+
 -- ---------------------------------------------------------------------------------------
 -- shared rows keep what other movies said
 -- ---------------------------------------------------------------------------------------
@@ -206,6 +240,20 @@ select is(
 );
 select is((select name from public.genres where id = 18), 'Drama',
   '… and the genre keeps its name');
+select lives_ok(
+  $$ select public.ingest_movie(jsonb_set(pg_temp.movie(108), '{credits,cast,1,adult}', 'true'),
+                                '2026-01-03 00:00:00+00'),
+            public.ingest_movie(pg_temp.movie(109) #- '{credits,cast,1,adult}',
+                                '2026-01-04 00:00:00+00') $$,
+  'one movie says a person is adult, a later one leaves adult out'
+);
+select is((select adult from public.people where id = 9002), true,
+  '… and the person keeps adult = true: a defaulted false never overwrites it');
+select lives_ok(
+  $$ select public.ingest_movie(pg_temp.movie(112), '2026-01-05 00:00:00+00') $$,
+  'a later movie says adult = false for that person');
+select is((select adult from public.people where id = 9002), false,
+  '… and a value the payload does give is taken');
 
 -- ---------------------------------------------------------------------------------------
 -- an unusable essential field fails the movie, naming the path

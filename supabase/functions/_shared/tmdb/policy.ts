@@ -13,7 +13,7 @@
  * @module
  */
 
-/** The JSON types a field may have (`integer` is a whole number). */
+/** The JSON types a field may have (`integer` is a whole number within Postgres `integer`). */
 export type JsonType = "string" | "integer" | "number" | "boolean" | "array" | "object";
 
 /** One field of a shape. */
@@ -37,8 +37,11 @@ export type ShapeRules = Readonly<Record<string, Readonly<Record<string, FieldRu
 /** What was defaulted, by normalised path and kind: `{"results[].title": {"missing": 2}}`. */
 export type Drift = Record<string, Record<string, number>>;
 
-/** Kinds of drift. */
-export type DriftKind = "missing" | "null" | "wrong_type" | "unknown";
+/** Kinds of drift: exactly those `public.tmdb_payload_drift` accepts. */
+export const DRIFT_KINDS = ["missing", "null", "wrong_type", "unknown"] as const;
+
+/** A kind of drift. */
+export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 /** An essential field that is unusable, with its indexed path (e.g. `results[3].id`). */
 export interface EssentialProblem {
@@ -62,9 +65,18 @@ function typeOf(value: unknown): string {
   return typeof value;
 }
 
-/** Whether `value` has JSON type `type` (an `integer` is a safe whole number). */
+/** The range of Postgres `integer`, where every `integer` field is stored. */
+const INT4 = { min: -2_147_483_648, max: 2_147_483_647 } as const;
+
+/**
+ * Whether `value` has JSON type `type`: an `integer` is a whole number within Postgres
+ * `integer` (as in the SQL policy, `public.tmdb_type_ok`).
+ */
 export function hasType(value: unknown, type: JsonType): boolean {
-  if (type === "integer") return Number.isSafeInteger(value);
+  if (type === "integer") {
+    return Number.isInteger(value) && (value as number) >= INT4.min &&
+      (value as number) <= INT4.max;
+  }
   return typeOf(value) === type;
 }
 

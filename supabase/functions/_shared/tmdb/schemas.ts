@@ -136,14 +136,17 @@ const idPageSchema = z.object({
 
 /**
  * Reads a list or change-feed page under the policy: never fails on a field's shape. Items
- * whose `id` is missing, not a positive integer or out of range are dropped and counted as
- * drift of `results[].id`.
+ * whose `id` is missing, null, or not a positive whole number within Postgres `integer` are
+ * dropped and counted as drift of `results[].id` (`missing`, `null`, `wrong_type`).
  */
 export function readIdPage(json: unknown, rules: ShapeRules): TmdbIdPage {
   const { drift, essential } = inspectShape(json, rules);
+  // A dropped item counts under its id, with the kinds tmdb_payload_drift holds: an id that
+  // is a whole number but not positive is of the wrong type for an id.
   for (const problem of essential) {
+    const kind = problem.kind === "out_of_range" ? "wrong_type" : problem.kind;
     const kinds = drift["results[].id"] ??= {};
-    kinds[problem.kind] = (kinds[problem.kind] ?? 0) + 1;
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
   }
   const envelope = idPageSchema.parse(
     json !== null && typeof json === "object" && !Array.isArray(json) ? json : {},

@@ -8,9 +8,12 @@
 -- edge_function_runs). A run and its continuations form a chain.
 --
 -- Bounds (public.refresh_worker_settings, one row, for operators):
---   * max_chains: no continuation while that many other refresh-worker runs are in flight
---     (invoked in the last 15 minutes, no response recorded yet), and the cron job starts a
---     run only below it, so chains never pile up; cron restarts a chain that died.
+--   * max_chains (default 2): no continuation while that many other refresh-worker runs are
+--     in flight (invoked in the last 15 minutes, no response recorded yet); a cron firing
+--     starts chains up to it when at least a run's worth of items is ready (one otherwise),
+--     and restarts a chain that died. They share one TMDB token bucket (027), so more chains
+--     never mean more than the rate: two fill the gap while one hands over to its next run,
+--     and at TMDB's latency either alone keeps the bucket busy.
 --   * max_continuations_per_hour: a cap on continuations queued in any hour.
 --   * paused: no continuation, and the cron job starts nothing; a manual call still runs.
 -- A chain also stops when no item is ready, and when a run stopped for anything but a
@@ -24,7 +27,7 @@
 
 create table if not exists public.refresh_worker_settings (
   id boolean not null default true,
-  max_chains integer not null default 1,
+  max_chains integer not null default 2,
   max_continuations_per_hour integer not null default 240,
   paused boolean not null default false,
   updated_at timestamptz not null default now(),
@@ -166,7 +169,9 @@ revoke execute on function public.continue_refresh_worker(uuid, uuid, integer, j
 -- ============================================================================
 
 -- Same signature as 020. A cron firing is skipped (null, with a notice) while the worker is
--- paused or max_chains runs are in flight; a manual call always runs.
+-- paused or max_chains runs are in flight; otherwise it starts one run, and more (up to
+-- max_chains runs in flight) when at least 200 items are ready, returning the first one's
+-- request id. A manual call always starts exactly one run.
 create or replace function public.call_refresh_worker(trigger text default 'manual')
 returns bigint
 language plpgsql
@@ -176,6 +181,10 @@ set search_path = ''
 as $$
 declare
   v_settings public.refresh_worker_settings%rowtype;
+  v_in_flight integer;
+  v_runs integer := 1;
+  v_first bigint;
+  v_id bigint;
 begin
   if call_refresh_worker.trigger is null or call_refresh_worker.trigger not in ('manual', 'cron') then
     raise exception using
@@ -189,25 +198,35 @@ begin
       raise notice 'skipped: refresh_worker_settings.paused is true';
       return null;
     end if;
-    if public.refresh_worker_runs_in_flight() >= v_settings.max_chains then
+    v_in_flight := public.refresh_worker_runs_in_flight();
+    if v_in_flight >= v_settings.max_chains then
       raise notice 'skipped: % refresh-worker run(s) in flight (max_chains %)',
-        public.refresh_worker_runs_in_flight(), v_settings.max_chains;
+        v_in_flight, v_settings.max_chains;
       return null;
+    end if;
+    if (select count(*) from (select from public.refresh_queue q
+                               where q.status = 'pending' and q.next_attempt_at <= now()
+                               limit 200) ready) >= 200 then
+      v_runs := v_settings.max_chains - v_in_flight;
     end if;
   end if;
 
-  return public.invoke_edge_function(
-    function_name => 'refresh-worker',
-    body => '{}'::jsonb,
-    job_name => case when call_refresh_worker.trigger = 'cron' then 'refresh_worker' end,
-    trigger => call_refresh_worker.trigger,
-    -- refresh-worker's own budget is 110 s (it stops claiming before that).
-    timeout_ms => 150000
-  );
+  for i in 1 .. v_runs loop
+    v_id := public.invoke_edge_function(
+      function_name => 'refresh-worker',
+      body => '{}'::jsonb,
+      job_name => case when call_refresh_worker.trigger = 'cron' then 'refresh_worker' end,
+      trigger => call_refresh_worker.trigger,
+      -- refresh-worker's own budget is 110 s (it stops claiming before that).
+      timeout_ms => 150000
+    );
+    v_first := coalesce(v_first, v_id);
+  end loop;
+  return v_first;
 end;
 $$;
 
 comment on function public.call_refresh_worker(text) is
-  'Calls the refresh-worker Edge Function (drains refresh_queue); returns the pg_net request id, or null for a cron firing while paused or while max_chains runs are in flight.';
+  'Calls the refresh-worker Edge Function (drains refresh_queue); a cron firing starts chains up to max_chains when 200 items are ready. Returns the (first) pg_net request id, or null for a cron firing while paused or while max_chains runs are in flight.';
 
 revoke execute on function public.call_refresh_worker(text) from public, anon, authenticated, service_role;

@@ -5,7 +5,7 @@
 -- there is room. Everything is queued inside this transaction and rolled back: pg_net never
 -- sends it.
 begin;
-select plan(26);
+select plan(31);
 set local client_min_messages = warning;
 
 create function pg_temp.set_secret(p_name text, p_value text) returns void
@@ -35,8 +35,8 @@ select public.enqueue_refresh(array[(select id from public.works where tmdb_id =
 
 select results_eq(
   $$ select max_chains, max_continuations_per_hour, paused from public.refresh_worker_settings $$,
-  $$ values (1, 240, false) $$,
-  'one settings row: one chain, 240 continuations an hour, not paused'
+  $$ values (2, 240, false) $$,
+  'one settings row: two chains, 240 continuations an hour, not paused'
 );
 select throws_ok(
   $$ insert into public.refresh_worker_settings (id) values (false) $$,
@@ -46,6 +46,8 @@ select throws_ok(
   $$ update public.refresh_worker_settings set max_chains = 0 $$,
   '23514', null, 'max_chains is at least 1'
 );
+-- The chain tests below count on one chain at a time.
+update public.refresh_worker_settings set max_chains = 1;
 set local role anon;
 select throws_ok($$ select * from public.refresh_worker_settings $$, '42501', null,
   'anon cannot read the settings');
@@ -163,6 +165,27 @@ select is(public.call_refresh_worker('cron'), null, '… but not a second one wh
 select isnt(public.call_refresh_worker(), null, 'a manual call always runs');
 update public.refresh_worker_settings set max_chains = 3;
 select isnt(public.call_refresh_worker('cron'), null, 'with max_chains 3, cron starts a third run');
+select is(
+  (select count(*)::int from public.edge_function_invocations
+    where function_name = 'refresh-worker' and invoked_at > now() - interval '1 minute'
+      and trigger = 'cron'), 2,
+  'with one item ready, each cron firing started one run');
+
+-- A run's worth of ready items: cron fills every free chain at once.
+insert into public.works (tmdb_id, title, payload_hash)
+  select 750000 + g, 'Many ' || g, repeat('0', 64) from generate_series(1, 250) g;
+select public.enqueue_refresh(array(select id from public.works where tmdb_id > 750000), 'manual', 100);
+update public.refresh_worker_settings set max_chains = 6;
+create temp table t_before as
+  select count(*)::int as n, public.refresh_worker_runs_in_flight() as in_flight
+    from public.edge_function_invocations where trigger = 'cron';
+select is((select in_flight from t_before), 3, 'three runs in flight (two cron, one manual)');
+select isnt(public.call_refresh_worker('cron'), null, 'with 250 items ready and max_chains 6 …');
+select is(
+  (select count(*)::int from public.edge_function_invocations where trigger = 'cron') - (select n from t_before),
+  3, '… one cron firing starts the 3 runs that fill max_chains');
+select is(public.call_refresh_worker('cron'), null, '… and then none while 6 are in flight');
+
 update public.refresh_worker_settings set paused = true, max_chains = 20;
 select is(public.call_refresh_worker('cron'), null, 'paused: cron starts nothing');
 

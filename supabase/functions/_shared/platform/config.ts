@@ -49,7 +49,10 @@ export interface Config {
     baseUrl: string;
     /** `TMDB_REQUESTS_PER_SECOND` (1..50). */
     requestsPerSecond: number;
-    /** `TMDB_MAX_CONCURRENT` (1..20). */
+    /**
+     * `TMDB_MAX_CONCURRENT` (1..20, default 10): connections of one process. TMDB allows about
+     * 20 per IP: with `refresh_worker_settings.max_chains` 2 (the default), 10 each.
+     */
     maxConcurrent: number;
     /** `TMDB_TIMEOUT_MS`, per HTTP attempt (100..150000). */
     timeoutMs: number;
@@ -230,7 +233,7 @@ const envSchema = z.object({
   TMDB_API_KEY: z.string().optional(),
   TMDB_BASE_URL: httpUrl("TMDB_BASE_URL", true).optional(),
   TMDB_REQUESTS_PER_SECOND: envInteger("TMDB_REQUESTS_PER_SECOND", 1, 50, 40),
-  TMDB_MAX_CONCURRENT: envInteger("TMDB_MAX_CONCURRENT", 1, 20, 20),
+  TMDB_MAX_CONCURRENT: envInteger("TMDB_MAX_CONCURRENT", 1, 20, 10),
   TMDB_TIMEOUT_MS: envInteger("TMDB_TIMEOUT_MS", 100, 150_000, 10_000),
   TMDB_MAX_ATTEMPTS: envInteger("TMDB_MAX_ATTEMPTS", 1, 10, 4),
   EDGE_CPU_BUDGET_MS: envInteger("EDGE_CPU_BUDGET_MS", 10, 1_900, 1_500),

@@ -101,7 +101,7 @@ Deno.test("loadConfig() applies defaults and prefers the TMDB token over the api
     apiKey: undefined,
     baseUrl: DEFAULT_TMDB_BASE_URL,
     requestsPerSecond: 40,
-    maxConcurrent: 20,
+    maxConcurrent: 10,
     timeoutMs: 10_000,
     maxAttempts: 4,
   });

@@ -13,8 +13,12 @@
  *   - an unusable essential field (missing, null, of another type, empty, out of range)
  *     fails only its movie, with the indexed path in the error; nothing of it is written
  *     (not even its drift or its people), and the rest of the batch is stored;
+ *   - values at the edges of a field's type (fractions, 2^53, days that do not exist, "")
+ *     are stored and counted by the same rules;
  *   - the essential paths the stand-in and its mutations respect (`ESSENTIAL_DETAIL_PATHS`)
  *     are exactly the essential rows of `public.tmdb_movie_fields()`.
+ * Values that fail a whole movie today although they should not are listed in
+ * {@link KNOWN_FAILURES}, each an ignored step until migration 025 handles it.
  *
  * The expected rows and drift are computed here from the variant, by the test's own
  * statement of ingest_movie's rules (dedupe keys, key crew, defaults), not by asking SQL,
@@ -25,6 +29,7 @@ import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import type postgres from "postgres";
 import { createCatalog } from "../local/tmdb_standin/catalog.ts";
+import { mulberry32 } from "../local/tmdb_standin/random.ts";
 import {
   applyMutations,
   ESSENTIAL_DETAIL_PATHS,
@@ -59,6 +64,8 @@ const FAILING_PEOPLE = SYNTHETIC + 1_000_000;
 const SINGLE_IDS = SYNTHETIC;
 const RANDOM_IDS = SYNTHETIC + 100_000;
 const ESSENTIAL_IDS = SYNTHETIC + 200_000;
+const EDGE_IDS = SYNTHETIC + 300_000;
+const KNOWN_FAILURE_IDS = SYNTHETIC + 400_000;
 /** Answers per `storeAnswers` call (one round trip each). */
 const BATCH = 50;
 /** The function name the drift is recorded under. */
@@ -792,6 +799,146 @@ Deno.test({
   },
 });
 
+/** A value set at a normalised path: every occurrence, or only the first. */
+interface EdgeValue {
+  path: string;
+  value: unknown;
+  first?: boolean;
+}
+
+/** Concrete paths of the values at a normalised path (`a[].b` → `a[0].b`, `a[1].b`, …). */
+function concretePaths(payload: Json, path: string): string[] {
+  const out: string[] = [];
+  const walk = (node: Json, tokens: string[], at: string) => {
+    const [token, ...rest] = tokens;
+    if (token === undefined) out.push(at);
+    else if (token === "[]") {
+      if (Array.isArray(node)) node.forEach((x, i) => walk(x, rest, `${at}[${i}]`));
+    } else if (isObject(node) && Object.hasOwn(node, token)) {
+      walk(node[token], rest, at === "" ? token : `${at}.${token}`);
+    }
+  };
+  walk(payload, path.match(/[^.[\]]+|\[\]/g) ?? [], "");
+  return out;
+}
+
+/** `payload` with `edge.value` set, as a variant {@link expectedDrift} can read. */
+function edgeVariant(payload: Json, edge: EdgeValue): MutatedPayload {
+  const copy = structuredClone(payload);
+  const changed = concretePaths(copy, edge.path).slice(0, edge.first ? 1 : undefined);
+  assert.ok(changed.length > 0, `the base has ${edge.path}`);
+  for (const concrete of changed) setAt(copy, concrete, structuredClone(edge.value));
+  const value = JSON.stringify(edge.value);
+  return {
+    mutations: [],
+    label: `${edge.path} = ${value.length > 40 ? `${value.slice(0, 37)}…"` : value}` +
+      (edge.first ? " (first)" : ""),
+    changed,
+    payload: copy,
+  };
+}
+
+/**
+ * Values of the field's JSON type, or a string, at the edges of what the policy accepts:
+ * whole numbers vs fractions and 2^53, numbers that are whole, dates that do not exist,
+ * timestamps for dates, "" where TMDB sends it.
+ */
+const EDGE_VALUES: EdgeValue[] = [
+  { path: "vote_count", value: 12.5 },
+  { path: "budget", value: 2 ** 53 },
+  { path: "revenue", value: 2 ** 53 - 1 },
+  { path: "popularity", value: 2 },
+  { path: "credits.cast[].order", value: 1.5 },
+  { path: "release_date", value: "2001-02-03T00:00:00Z" },
+  { path: "release_date", value: "2023-02-30" },
+  { path: "videos.results[].published_at", value: "" },
+  { path: "videos.results[].published_at", value: "2023-02-30T10:00:00Z" },
+  { path: "release_dates.results[].release_dates[].release_date", value: "" },
+  { path: "videos.results[].id", value: "" },
+  { path: "credits.crew[].department", value: "" },
+  { path: "genres[].name", value: "" },
+];
+
+/** A long string that does not compress (hex of seeded random bytes). */
+function incompressible(length: number): string {
+  const next = mulberry32(9);
+  return Array.from({ length }, () => "0123456789abcdef"[Math.floor(next() * 16)]).join("");
+}
+
+/**
+ * TODO(025): values the policy accepts (or means to count as wrong_type) that fail the whole
+ * movie today, with kind `database`. Each is an ignored step below with what it must do once
+ * 025 is fixed: be stored like any other variant. Remove a case from here when it passes.
+ */
+const KNOWN_FAILURES: (EdgeValue & { today: string })[] = [
+  {
+    // tmdb_timestamptz() catches invalid_datetime_format and datetime_field_overflow, not
+    // invalid_time_zone_displacement_value (22009).
+    path: "videos.results[].published_at",
+    value: "2020-01-01T00:00:00+99:00",
+    first: true,
+    today: 'failed, database: time zone displacement out of range: "2020-01-01T00:00:00+99:00"',
+  },
+  {
+    path: "release_dates.results[].release_dates[].release_date",
+    value: "2020-01-01T00:00:00+99:00",
+    first: true,
+    today: 'failed, database: time zone displacement out of range: "2020-01-01T00:00:00+99:00"',
+  },
+  {
+    // ingest_movie casts tmdb_int(gender) to smallint: a whole number the policy accepts
+    // (|v| ≤ 2^53) overflows it.
+    path: "credits.cast[].gender",
+    value: 40000,
+    first: true,
+    today: "failed, database: smallint out of range",
+  },
+  {
+    path: "credits.crew[].gender",
+    value: -40000,
+    first: true,
+    today: "failed, database: smallint out of range",
+  },
+  {
+    // The note is part of work_release_dates_release_key and the video id is
+    // work_videos_pkey: a btree entry holds at most 2704 bytes.
+    path: "release_dates.results[].release_dates[].note",
+    value: incompressible(3000),
+    first: true,
+    today: "failed, database: index row size 3040 exceeds btree version 4 maximum 2704 for " +
+      'index "work_release_dates_release_key"',
+  },
+  {
+    path: "videos.results[].id",
+    value: incompressible(3000),
+    first: true,
+    today: "failed, database: index row size 3024 exceeds btree version 4 maximum 2704 for " +
+      'index "work_videos_pkey"',
+  },
+];
+
+Deno.test({
+  name: 'edge values of a non-essential field (fractions, 2^53, days that do not exist, "") ' +
+    "are stored with their children and counted by the same rules",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    const runId = crypto.randomUUID();
+    try {
+      await removeSynthetic(sql);
+      const variants = bases().flatMap(({ name, payload }) =>
+        EDGE_VALUES.map((edge) => ({ base: name, variant: edgeVariant(payload, edge) }))
+      );
+      const cases = numbered(variants, EDGE_IDS);
+      const { problems } = await checkStoredVariants(sql, cases, runId, "batched");
+      assert.deepEqual(problems, []);
+    } finally {
+      await removeSynthetic(sql);
+      await sql.end();
+    }
+  },
+});
+
 /** An essential variant: its mutations, the concrete path broken, and how the error says it. */
 interface EssentialCase {
   base: string;
@@ -949,6 +1096,36 @@ Deno.test({
       assert.deepEqual({ ...leaks }, { works: 0, people: 0, genres: 0, drift: 0 });
     } finally {
       await removeSynthetic(sql);
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "TODO(025): values that fail the whole movie today are stored like any other variant",
+  ...needsStack(),
+  async fn(t) {
+    const sql = connect();
+    try {
+      for (const [i, edge] of KNOWN_FAILURES.entries()) {
+        const variant = edgeVariant(bases()[0].payload, edge);
+        await t.step({
+          name: `${variant.label} is stored (today: ${edge.today})`,
+          ignore: true,
+          async fn() {
+            const runId = crypto.randomUUID();
+            try {
+              await removeSynthetic(sql);
+              const cases = numbered([{ base: "stand-in", variant }], KNOWN_FAILURE_IDS + i);
+              const { problems } = await checkStoredVariants(sql, cases, runId, "batched");
+              assert.deepEqual(problems, []);
+            } finally {
+              await removeSynthetic(sql);
+            }
+          },
+        });
+      }
+    } finally {
       await sql.end();
     }
   },

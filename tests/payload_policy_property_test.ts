@@ -19,8 +19,6 @@
  *     are stored and counted by the same rules;
  *   - the essential paths the stand-in and its mutations respect (`ESSENTIAL_DETAIL_PATHS`)
  *     are exactly the essential rows of `public.tmdb_movie_fields()`.
- * What 025 gets wrong today (values that fail a whole movie: {@link KNOWN_FAILURES}; a
- * person's `adult` overwritten with its default) are ignored steps of the last test, TODO(025).
  *
  * The expected rows and drift are computed here from the variant, by the test's own
  * statement of ingest_movie's rules (dedupe keys, key crew, defaults), not by asking SQL,
@@ -47,8 +45,8 @@ import {
 import {
   createPostgresCatalogStore,
   type StoredMovie,
-} from "../supabase/functions/_shared/catalog_store.ts";
-import { MOVIE_APPEND_PARTS } from "../supabase/functions/_shared/tmdb_schemas.ts";
+} from "../supabase/functions/_shared/store/catalog.ts";
+import { MOVIE_APPEND_PARTS } from "../supabase/functions/_shared/tmdb/schemas.ts";
 import { connect, needsStack } from "./_stack.ts";
 
 /** Parsed JSON of unknown shape (the test indexes into it freely). */
@@ -67,7 +65,7 @@ const SINGLE_IDS = SYNTHETIC;
 const RANDOM_IDS = SYNTHETIC + 100_000;
 const ESSENTIAL_IDS = SYNTHETIC + 200_000;
 const EDGE_IDS = SYNTHETIC + 300_000;
-const KNOWN_FAILURE_IDS = SYNTHETIC + 400_000;
+const ADULT_IDS = SYNTHETIC + 400_000;
 /** People and genres of each case's own (see {@link numbered}). */
 const PRIVATE_PEOPLE = SYNTHETIC + 2_000_000;
 /** Answers per `storeAnswers` call (one round trip each). */
@@ -365,11 +363,29 @@ function instant(v: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** Whether `value` has the policy's `json_type` (dates and timestamps are strings or ""). */
+/** A `key` field's longest value: it is part of a primary or unique key (025). */
+const MAX_KEY_LENGTH = 255;
+
+/** `v` as a key: a string of at most {@link MAX_KEY_LENGTH} characters, else null. */
+const keyText = (v: unknown): string | null =>
+  typeof v === "string" && [...v].length <= MAX_KEY_LENGTH ? v : null;
+
+/**
+ * Whether `value` has the policy's `json_type`: whole numbers within their column
+ * (smallint, integer; bigint up to 2^53), keys of at most 255 characters, dates and
+ * timestamps as strings or "".
+ */
 function hasPolicyType(value: unknown, jsonType: string): boolean {
   switch (jsonType) {
+    case "smallint":
+      return Number.isInteger(value) && (value as number) >= -32768 && (value as number) <= 32767;
     case "integer":
+      return Number.isInteger(value) && (value as number) >= -(2 ** 31) &&
+        (value as number) < 2 ** 31;
+    case "bigint":
       return Number.isSafeInteger(value);
+    case "key":
+      return typeof value === "string" && [...value].length <= MAX_KEY_LENGTH;
     case "number":
       return typeof value === "number";
     case "date":
@@ -474,7 +490,7 @@ function expectedRows(p: Json): StoredRows {
       r.iso_3166_1,
       d.type,
       instant(d.release_date),
-      text(d.note) ?? "",
+      keyText(d.note) ?? "",
     ])
   );
   return {
@@ -496,7 +512,7 @@ function expectedRows(p: Json): StoredRows {
       ).map((c) => c.credit_id),
     ),
     videos: distinct(
-      objects(part(p.videos).results).map((v) => text(v.id) || `${v.site}:${v.key}`),
+      objects(part(p.videos).results).map((v) => keyText(v.id) || `${v.site}:${v.key}`),
     ),
     release_dates: distinct(releases),
   };
@@ -944,8 +960,21 @@ function edgeVariant(payload: Json, edge: EdgeValue): MutatedPayload {
  */
 const EDGE_VALUES: EdgeValue[] = [
   { path: "vote_count", value: 12.5 },
+  { path: "vote_count", value: 2 ** 31 },
+  { path: "runtime", value: 2 ** 31 - 1 },
   { path: "budget", value: 2 ** 53 },
   { path: "revenue", value: 2 ** 53 - 1 },
+  { path: "credits.cast[].gender", value: 40000, first: true },
+  { path: "credits.crew[].gender", value: -32768, first: true },
+  { path: "videos.results[].published_at", value: "2020-01-01T00:00:00+99:00", first: true },
+  {
+    path: "release_dates.results[].release_dates[].release_date",
+    value: "2020-01-01T00:00:00+99:00",
+    first: true,
+  },
+  { path: "release_dates.results[].release_dates[].note", value: "n".repeat(256), first: true },
+  { path: "release_dates.results[].release_dates[].note", value: "é".repeat(255), first: true },
+  { path: "videos.results[].id", value: "v".repeat(3000), first: true },
   { path: "popularity", value: 2 },
   { path: "credits.cast[].order", value: 1.5 },
   { path: "release_date", value: "2001-02-03T00:00:00Z" },
@@ -956,64 +985,6 @@ const EDGE_VALUES: EdgeValue[] = [
   { path: "videos.results[].id", value: "" },
   { path: "credits.crew[].department", value: "" },
   { path: "genres[].name", value: "" },
-];
-
-/** A long string that does not compress (hex of seeded random bytes). */
-function incompressible(length: number): string {
-  const next = mulberry32(9);
-  return Array.from({ length }, () => "0123456789abcdef"[Math.floor(next() * 16)]).join("");
-}
-
-/**
- * TODO(025): values the policy accepts (or means to count as wrong_type) that fail the whole
- * movie today, with kind `database`. Each is an ignored step below with what it must do once
- * 025 is fixed: be stored like any other variant. Remove a case from here when it passes.
- */
-const KNOWN_FAILURES: (EdgeValue & { today: string })[] = [
-  {
-    // tmdb_timestamptz() catches invalid_datetime_format and datetime_field_overflow, not
-    // invalid_time_zone_displacement_value (22009).
-    path: "videos.results[].published_at",
-    value: "2020-01-01T00:00:00+99:00",
-    first: true,
-    today: 'failed, database: time zone displacement out of range: "2020-01-01T00:00:00+99:00"',
-  },
-  {
-    path: "release_dates.results[].release_dates[].release_date",
-    value: "2020-01-01T00:00:00+99:00",
-    first: true,
-    today: 'failed, database: time zone displacement out of range: "2020-01-01T00:00:00+99:00"',
-  },
-  {
-    // ingest_movie casts tmdb_int(gender) to smallint: a whole number the policy accepts
-    // (|v| ≤ 2^53) overflows it.
-    path: "credits.cast[].gender",
-    value: 40000,
-    first: true,
-    today: "failed, database: smallint out of range",
-  },
-  {
-    path: "credits.crew[].gender",
-    value: -40000,
-    first: true,
-    today: "failed, database: smallint out of range",
-  },
-  {
-    // The note is part of work_release_dates_release_key and the video id is
-    // work_videos_pkey: a btree entry holds at most 2704 bytes.
-    path: "release_dates.results[].release_dates[].note",
-    value: incompressible(3000),
-    first: true,
-    today: "failed, database: index row size 3040 exceeds btree version 4 maximum 2704 for " +
-      'index "work_release_dates_release_key"',
-  },
-  {
-    path: "videos.results[].id",
-    value: incompressible(3000),
-    first: true,
-    today: "failed, database: index row size 3024 exceeds btree version 4 maximum 2704 for " +
-      'index "work_videos_pkey"',
-  },
 ];
 
 Deno.test({
@@ -1206,57 +1177,26 @@ Deno.test({
 });
 
 Deno.test({
-  name: "TODO(025): values that fail the whole movie today are stored like any other variant",
+  name: "a person's adult survives a payload that drops, nulls or retypes it",
   ...needsStack(),
-  async fn(t) {
+  async fn() {
     const sql = connect();
+    const runId = crypto.randomUUID();
     try {
-      for (const [i, edge] of KNOWN_FAILURES.entries()) {
-        const base = bases()[0];
-        const variant = edgeVariant(base.payload, edge);
-        await t.step({
-          name: `${variant.label} is stored (today: ${edge.today})`,
-          ignore: true,
-          async fn() {
-            const runId = crypto.randomUUID();
-            try {
-              await removeSynthetic(sql);
-              const cases = numbered([{ base, variant }], KNOWN_FAILURE_IDS + i);
-              const { problems } = await checkStoredVariants(sql, cases, runId, "batched");
-              assert.deepEqual(problems, []);
-            } finally {
-              await removeSynthetic(sql);
-            }
-          },
-        });
+      await removeSynthetic(sql);
+      const base = { name: "hand-written, adult people", payload: bases()[1].payload };
+      for (const c of [...base.payload.credits.cast, ...base.payload.credits.crew]) {
+        c.adult = true;
       }
-      // ingest_movie sets people.adult = coalesce(tmdb_bool(adult), false) on every upsert, so a
-      // payload without a usable `adult` makes a person other movies call adult not adult
-      // (025's header: shared rows are never overwritten with a defaulted value).
-      await t.step({
-        name: "a person's adult survives a payload that drops, nulls or retypes it " +
-          "(today: set to false)",
-        ignore: true,
-        async fn() {
-          const runId = crypto.randomUUID();
-          try {
-            await removeSynthetic(sql);
-            const base = { name: "hand-written, adult people", payload: bases()[1].payload };
-            for (const c of [...base.payload.credits.cast, ...base.payload.credits.crew]) {
-              c.adult = true;
-            }
-            const variants = [...singleMutations(base.payload)]
-              .filter((v) => /^credits\.(cast|crew)\[\]\.adult$/.test(v.mutations[0].path))
-              .map((variant) => ({ base, variant }));
-            const cases = numbered(variants, KNOWN_FAILURE_IDS + 100);
-            const { problems } = await checkStoredVariants(sql, cases, runId, "batched");
-            assert.deepEqual(problems, []);
-          } finally {
-            await removeSynthetic(sql);
-          }
-        },
-      });
+      const variants = [...singleMutations(base.payload)]
+        .filter((v) => /^credits\.(cast|crew)\[\]\.adult$/.test(v.mutations[0].path))
+        .map((variant) => ({ base, variant }));
+      assert.ok(variants.length >= 6, `${variants.length} variants`);
+      const cases = numbered(variants, ADULT_IDS);
+      const { problems } = await checkStoredVariants(sql, cases, runId, "batched");
+      assert.deepEqual(problems, []);
     } finally {
+      await removeSynthetic(sql);
       await sql.end();
     }
   },

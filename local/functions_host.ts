@@ -30,25 +30,25 @@ import {
   retireReason,
   WORKER_LIMIT_BODY,
   WORKER_LIMIT_STATUS,
-} from "./edge_limits.ts";
+} from "./functions_host/edge_limits.ts";
 import {
   ENTRY_HOSTNAME_ENV,
   ENTRY_NAME_ENV,
   ENTRY_PORT_ENV,
   REQUEST_ID_HEADER,
-} from "./function_entry.ts";
-import { FunctionPool, PoolClosedError } from "./function_pool.ts";
+} from "./functions_host/function_entry.ts";
+import { FunctionPool, PoolClosedError } from "./functions_host/function_pool.ts";
 import {
   describeExit,
   FunctionProcess,
   type LogEntry,
   logEntry as entry,
   roundMb,
-} from "./function_process.ts";
-import { LimitWatch } from "./limit_watch.ts";
-import { assertProcessUsageAvailable } from "./process_usage.ts";
+} from "./functions_host/function_process.ts";
+import { LimitWatch } from "./functions_host/limit_watch.ts";
+import { assertProcessUsageAvailable } from "./functions_host/process_usage.ts";
 
-export type { LogEntry } from "./function_process.ts";
+export type { LogEntry } from "./functions_host/function_process.ts";
 
 /** How long a cold start may take before the request fails with 503 `boot_error`. */
 export const DEFAULT_BOOT_TIMEOUT_MS = 30_000;
@@ -94,7 +94,7 @@ export const PASSTHROUGH_ENV_NAMES: readonly string[] = [
 export const RESERVED_ENV_PREFIX = "SUPABASE_";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY_PATH = fileURLToPath(new URL("./function_entry.ts", import.meta.url));
+const ENTRY_PATH = fileURLToPath(new URL("./functions_host/function_entry.ts", import.meta.url));
 /** Function folder names that are served (hosted slugs are similar). */
 const FUNCTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const ROUTE = /^\/functions\/v1\/([^/]+)(\/.*)?$/;

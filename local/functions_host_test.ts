@@ -12,7 +12,7 @@ import {
   PASSTHROUGH_ENV_NAMES,
   startFunctionsHost,
 } from "./functions_host.ts";
-import { REQUEST_ID_HEADER } from "./function_entry.ts";
+import { REQUEST_ID_HEADER } from "./functions_host/function_entry.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const FIXTURES = join(REPO, "tests/fixtures/functions");

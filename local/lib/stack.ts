@@ -4,7 +4,7 @@
  * stand-in worker, TMDB stand-in, functions host).
  */
 import postgres from "postgres";
-import { edgeLimitFlags, edgeLimitsFromEnv } from "../edge_limits.ts";
+import { edgeLimitFlags, edgeLimitsFromEnv } from "../functions_host/edge_limits.ts";
 import { loadEnvFile } from "../functions_host.ts";
 import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
 import {

@@ -6,7 +6,7 @@
  * ```sh
  * deno run --allow-net --allow-env --allow-read --allow-sys \
  *   --v8-flags=--max-old-space-size=<memory limit, MB> --config <repo>/deno.json \
- *   local/function_entry.ts <absolute path to supabase/functions/<name>/index.ts>
+ *   local/functions_host/function_entry.ts <absolute path to supabase/functions/<name>/index.ts>
  * ```
  *
  * It replaces `Deno.serve` before importing the function's real `index.ts`, so the function's

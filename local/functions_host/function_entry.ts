@@ -1,5 +1,5 @@
 /**
- * Child-process entry of the local functions host (`local/functions_host.ts`).
+ * Child-process entry of the local functions host.
  *
  * The host runs one of these per function, like hosted Supabase runs one isolate per function:
  *

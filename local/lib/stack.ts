@@ -5,7 +5,7 @@
  */
 import postgres from "postgres";
 import { edgeLimitFlags, edgeLimitsFromEnv } from "../functions_host/edge_limits.ts";
-import { loadEnvFile } from "../functions_host.ts";
+import { loadEnvFile } from "../functions_host/env_file.ts";
 import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
 import {
   clusterExists,

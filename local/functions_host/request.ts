@@ -158,7 +158,7 @@ export function createRequestHandler<P extends HostedProcess>(
     }
 
     // A process serves one request at a time: waiting for a free one (when the function
-    // already has its most processes) counts against no limit, as hosted queues for an isolate.
+    // has as many as it may) counts against no limit, as hosted queues for an isolate.
     const pool = options.processes(name);
     let worker: P;
     try {

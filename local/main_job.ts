@@ -15,7 +15,8 @@ import postgres from "postgres";
 import { step } from "./lib/stack.ts";
 import type { StackConfig, StackInfo } from "./lib/stack_config.ts";
 
-interface RunRow {
+/** A row of `edge_function_runs`, as the main job reads it. */
+export interface RunRow {
   request_id: string;
   function_name: string;
   state: string;
@@ -63,7 +64,7 @@ async function callAndWait(
 }
 
 /** One line for a run: the scalar fields of the function's JSON summary, or its error. */
-function describe(run: RunRow): string {
+export function describeRun(run: RunRow): string {
   if (!run.response) return run.error_msg ?? run.response_text ?? run.state;
   const skip = new Set(["run_id", "job_name", "trigger", "worker_id"]);
   const parts: string[] = [];
@@ -73,6 +74,20 @@ function describe(run: RunRow): string {
     else if (Array.isArray(v)) parts.push(`${k}=${v.length}`);
   }
   return parts.join(" ");
+}
+
+/** A movie of the summary's "latest movies". */
+export interface MovieRow {
+  tmdb_id: number;
+  title: string;
+  release_date: Date | string | null;
+}
+
+/** `  <tmdb id>  <title> (<year>)`, the year left out when the date is unknown. */
+export function movieLine(movie: MovieRow): string {
+  const date = movie.release_date;
+  const year = date instanceof Date ? date.toISOString().slice(0, 4) : date?.slice(0, 4);
+  return `  ${String(movie.tmdb_id).padStart(8)}  ${movie.title}${year ? ` (${year})` : ""}`;
 }
 
 /** Runs the main job against a running stack; returns an exit code. */
@@ -100,7 +115,7 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
     ) {
       const run = await callAndWait(sql, label, call);
       runs.push(run);
-      if (run.state !== "done") errors.push(`${run.function_name}: ${describe(run)}`);
+      if (run.state !== "done") errors.push(`${run.function_name}: ${describeRun(run)}`);
     }
     const [{ after }] = await sql`select count(*)::int as after from public.works`;
     const queue =
@@ -114,13 +129,16 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
     const [ingestLog] = await sql`
       select source, status, requested, found, ingested, unchanged, failed, skipped_fresh, duration_ms, error
       from public.scheduled_ingestion_log where created_at >= ${since} order by created_at desc limit 1`;
-    const sample =
-      await sql`select tmdb_id, title, release_date from public.works order by first_ingested_at desc, id desc limit 5`;
+    const sample = await sql<MovieRow[]>`
+      select tmdb_id, title, release_date from public.works
+      order by first_ingested_at desc, id desc limit 5`;
 
     console.log("\n=== main job summary ===");
     for (const r of runs) {
       console.log(
-        `${r.function_name.padEnd(17)} HTTP ${r.status_code ?? "-"}  ${describe(r).slice(0, 300)}`,
+        `${r.function_name.padEnd(17)} HTTP ${r.status_code ?? "-"}  ${
+          describeRun(r).slice(0, 300)
+        }`,
       );
     }
     if (ingestLog) {
@@ -142,19 +160,7 @@ export async function runMainJob(_cfg: StackConfig, info: StackInfo): Promise<nu
     );
     if (sample.length) {
       console.log("latest movies:");
-      for (const m of sample) {
-        console.log(`  ${String(m.tmdb_id).padStart(8)}  ${m.title}${
-          m.release_date
-            ? ` (${
-              String(
-                m.release_date instanceof Date
-                  ? m.release_date.toISOString().slice(0, 4)
-                  : m.release_date,
-              ).slice(0, 4)
-            })`
-            : ""
-        }`);
-      }
+      for (const m of sample) console.log(movieLine(m));
     }
     if (errors.length) {
       console.log(`errors:\n  ${errors.join("\n  ")}`);

@@ -29,7 +29,8 @@ export interface PgNetWorkerOptions {
   log?: (obj: Record<string, unknown>) => void;
 }
 
-interface QueuedRequest {
+/** A row of `net.http_request_queue`, as the worker reads it. */
+export interface QueuedRequest {
   id: string;
   method: string;
   url: string;
@@ -38,7 +39,8 @@ interface QueuedRequest {
   timeout_milliseconds: number;
 }
 
-interface Outcome {
+/** What the worker records in `net._http_response` for one request. */
+export interface Outcome {
   status_code: number | null;
   content_type: string | null;
   headers: Record<string, string> | null;
@@ -98,6 +100,33 @@ export async function sendRequest(req: QueuedRequest): Promise<Outcome> {
   }
 }
 
+/** What a log line shows of a URL: its path only, since a query string may carry a secret. */
+export function loggedPath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "(invalid url)";
+  }
+}
+
+/**
+ * The worker's options from `PGNET_DB_URL` (required), `PGNET_CONCURRENCY` (default 64) and
+ * `PGNET_TTL_SECONDS` (default 21600, pg_net.ttl's 6 h).
+ */
+export function workerOptionsFromEnv(
+  env: { get(name: string): string | undefined },
+): PgNetWorkerOptions {
+  const dbUrl = env.get("PGNET_DB_URL");
+  if (!dbUrl) {
+    throw new Error("PGNET_DB_URL is not set: give the worker a superuser connection URL");
+  }
+  return {
+    dbUrl,
+    concurrency: Number(env.get("PGNET_CONCURRENCY") ?? 64),
+    ttlSeconds: Number(env.get("PGNET_TTL_SECONDS") ?? 21600),
+  };
+}
+
 /** Runs the worker until `signal` aborts. */
 export async function runPgNetWorker(opts: PgNetWorkerOptions, signal: AbortSignal): Promise<void> {
   const concurrency = opts.concurrency ?? 64;
@@ -146,14 +175,7 @@ export async function runPgNetWorker(opts: PgNetWorkerOptions, signal: AbortSign
       event: "request_done",
       id: Number(req.id),
       method: req.method,
-      // the URL's path only: query strings may carry secrets
-      path: (() => {
-        try {
-          return new URL(req.url).pathname;
-        } catch {
-          return "(invalid url)";
-        }
-      })(),
+      path: loggedPath(req.url),
       status: outcome.status_code,
       timed_out: outcome.timed_out,
       error: outcome.error_msg,
@@ -207,16 +229,14 @@ export async function runPgNetWorker(opts: PgNetWorkerOptions, signal: AbortSign
 }
 
 if (import.meta.main) {
-  const dbUrl = Deno.env.get("PGNET_DB_URL");
-  if (!dbUrl) {
-    console.error("PGNET_DB_URL is not set: give the worker a superuser connection URL");
+  let options: PgNetWorkerOptions;
+  try {
+    options = workerOptionsFromEnv(Deno.env);
+  } catch (error) {
+    console.error((error as Error).message);
     Deno.exit(2);
   }
   const ac = new AbortController();
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, () => ac.abort());
-  await runPgNetWorker({
-    dbUrl,
-    concurrency: Number(Deno.env.get("PGNET_CONCURRENCY") ?? 64),
-    ttlSeconds: Number(Deno.env.get("PGNET_TTL_SECONDS") ?? 21600),
-  }, ac.signal);
+  await runPgNetWorker(options, ac.signal);
 }

@@ -13,18 +13,117 @@
  *   deno        deno test: unit tests beside the modules + integration tests in tests/
  *   bench       npm run bench -- --quick (the benchmarks cannot rot)
  *
- * Options: --keep (leave the test stack running), --only a,b (run only these suites),
- * --filter TEXT (passed to deno test).
+ * Options: --keep (leave the test stack running), --only a,b (run only these suites; `stack`
+ * comes with any suite that needs it), --filter TEXT (passed to deno test). Anything else, or
+ * an unknown suite, stops it before it runs anything.
  */
 import { reset, step, up } from "./lib/stack.ts";
-import { REPO_ROOT, stackConfig } from "./lib/stack_config.ts";
+import { REPO_ROOT, type StackConfig, stackConfig } from "./lib/stack_config.ts";
 
-interface SuiteResult {
+/** The outcome of one suite, a row of the summary. */
+export interface SuiteResult {
   name: string;
   passed: number;
   failed: number;
   seconds: number;
-  note?: string;
+}
+
+/** The suites `--only` can name, in the order they run. */
+export const SUITES = ["format", "lint", "types", "pgtap", "db-lint", "deno", "bench"] as const;
+/** One of {@linkcode SUITES}. */
+export type Suite = typeof SUITES[number];
+/** The suites that need the throwaway stack. */
+const STACK_SUITES: readonly Suite[] = ["pgtap", "db-lint", "deno", "bench"];
+
+/** What `npm test -- …` asked for. */
+export interface TestRunOptions {
+  /** Leave the test stack running afterwards. */
+  keep: boolean;
+  /** The suites to run, in order. */
+  suites: Suite[];
+  /** Passed to `deno test --filter`. */
+  filter: string | null;
+}
+
+/**
+ * Parses `--keep`, `--only a,b` and `--filter TEXT`. Throws naming the flag for a missing
+ * value, an unknown suite or an unknown argument.
+ */
+export function parseTestArgs(args: readonly string[]): TestRunOptions {
+  const options: TestRunOptions = { keep: false, suites: [...SUITES], filter: null };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--keep") {
+      options.keep = true;
+      continue;
+    }
+    if (arg !== "--only" && arg !== "--filter") {
+      throw new Error(
+        `unknown argument ${JSON.stringify(arg)}: expected --keep, --only a,b or --filter TEXT`,
+      );
+    }
+    const value = args[++i];
+    if (value === undefined || value.startsWith("--")) {
+      throw new Error(`${arg} needs a value`);
+    }
+    if (arg === "--filter") {
+      options.filter = value;
+      continue;
+    }
+    const only = value.split(",").map((name) => name.trim()).filter(Boolean);
+    const unknown = only.filter((name) => !(SUITES as readonly string[]).includes(name));
+    if (unknown.length > 0 || only.length === 0) {
+      throw new Error(
+        `--only ${JSON.stringify(value)} names no suite${
+          unknown.length ? ` (${unknown.join(", ")})` : ""
+        }: ` +
+          `the suites are ${SUITES.join(", ")}`,
+      );
+    }
+    options.suites = SUITES.filter((suite) => only.includes(suite));
+  }
+  return options;
+}
+
+/** Whether any of `suites` needs the throwaway stack. */
+export function needsStack(suites: readonly Suite[]): boolean {
+  return suites.some((suite) => STACK_SUITES.includes(suite));
+}
+
+/** A suite that is one command: one check, passed when the command exits 0. */
+export function commandResult(name: string, code: number, seconds: number): SuiteResult {
+  return { name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, seconds };
+}
+
+/** `deno test`'s arguments. */
+export function denoTestArgs(filter: string | null): string[] {
+  return ["test", "--allow-all", "--quiet", ...(filter ? ["--filter", filter] : [])];
+}
+
+/** What the integration tests need to find the test stack (nothing without one). */
+export function denoTestEnv(cfg: StackConfig, stackUp: boolean): Record<string, string> {
+  return stackUp
+    ? {
+      STACK_INFO: cfg.infoFile,
+      API_LOG_TEST_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres`,
+    }
+    : {};
+}
+
+/** The summary table and the closing `N passed, N failed` line. */
+export function summaryLines(results: readonly SuiteResult[], totalSeconds: number): string[] {
+  const passed = results.reduce((a, r) => a + r.passed, 0);
+  const failed = results.reduce((a, r) => a + r.failed, 0);
+  return [
+    "\nsuite        passed  failed  seconds",
+    ...results.map((r) =>
+      `${r.name.padEnd(12)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${
+        r.seconds.toFixed(1).padStart(7)
+      }`
+    ),
+    `(total ${totalSeconds.toFixed(0)} s)`,
+    `${passed} passed, ${failed} failed`,
+  ];
 }
 
 const DENO = Deno.execPath();
@@ -65,12 +164,7 @@ async function simpleSuite(name: string, cmd: string, args: string[]): Promise<S
   const t0 = performance.now();
   step(`suite ${name}: ${[cmd.split("/").pop(), ...args].join(" ")}`);
   const { code } = await stream(cmd, args);
-  return {
-    name,
-    passed: code === 0 ? 1 : 0,
-    failed: code === 0 ? 0 : 1,
-    seconds: (performance.now() - t0) / 1000,
-  };
+  return commandResult(name, code, (performance.now() - t0) / 1000);
 }
 
 /** Counts TAP lines of pg_prove --verbose output. */
@@ -96,12 +190,15 @@ export function countDenoTest(output: string): { passed: number; failed: number 
 
 /** Runs every suite; returns the process exit code. */
 export async function runAllTests(args: string[]): Promise<number> {
-  const keep = args.includes("--keep");
-  const onlyIdx = args.indexOf("--only");
-  const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(",")) : null;
-  const filterIdx = args.indexOf("--filter");
-  const filter = filterIdx >= 0 ? args[filterIdx + 1] : null;
-  const want = (s: string) => !only || only.has(s);
+  let options: TestRunOptions;
+  try {
+    options = parseTestArgs(args);
+  } catch (error) {
+    console.error(`[test] ${(error as Error).message}`);
+    return 2;
+  }
+  const { keep, filter } = options;
+  const want = (suite: Suite) => options.suites.includes(suite);
   const results: SuiteResult[] = [];
   const cfg = stackConfig("test");
   const started = performance.now();
@@ -114,7 +211,7 @@ export async function runAllTests(args: string[]): Promise<number> {
     );
   }
 
-  const needStack = ["pgtap", "db-lint", "deno", "bench"].some(want);
+  const needStack = needsStack(options.suites);
   let stackUp = false;
   if (needStack) {
     const t0 = performance.now();
@@ -183,16 +280,7 @@ export async function runAllTests(args: string[]): Promise<number> {
     if (want("deno")) {
       const t0 = performance.now();
       step("suite deno: deno test (unit tests + integration tests against the test stack)");
-      const testArgs = ["test", "--allow-all", "--quiet"];
-      if (filter) testArgs.push("--filter", filter);
-      const env: Record<string, string> = stackUp
-        ? {
-          STACK_INFO: cfg.infoFile,
-          API_LOG_TEST_DATABASE_URL:
-            `postgresql://postgres:postgres@127.0.0.1:${cfg.pgPort}/postgres`,
-        }
-        : {};
-      const { code, output } = await stream(DENO, testArgs, env);
+      const { code, output } = await stream(DENO, denoTestArgs(filter), denoTestEnv(cfg, stackUp));
       const c = countDenoTest(output) ?? { passed: 0, failed: 1 };
       if (code !== 0 && c.failed === 0) c.failed = 1;
       results.push({ name: "deno", ...c, seconds: (performance.now() - t0) / 1000 });
@@ -203,12 +291,7 @@ export async function runAllTests(args: string[]): Promise<number> {
       try {
         const { runBench } = await import("./bench/bench.ts");
         const code = await runBench(["--quick"]);
-        results.push({
-          name: "bench",
-          passed: code === 0 ? 1 : 0,
-          failed: code === 0 ? 0 : 1,
-          seconds: (performance.now() - t0) / 1000,
-        });
+        results.push(commandResult("bench", code, (performance.now() - t0) / 1000));
       } catch (e) {
         console.error(`[test] bench --quick failed: ${(e as Error).message}`);
         results.push({
@@ -226,17 +309,6 @@ export async function runAllTests(args: string[]): Promise<number> {
     }
   }
 
-  console.log("\nsuite        passed  failed  seconds");
-  for (const r of results) {
-    console.log(
-      `${r.name.padEnd(12)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${
-        r.seconds.toFixed(1).padStart(7)
-      }`,
-    );
-  }
-  const passed = results.reduce((a, r) => a + r.passed, 0);
-  const failed = results.reduce((a, r) => a + r.failed, 0);
-  console.log(`(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  for (const line of summaryLines(results, (performance.now() - started) / 1000)) console.log(line);
+  return results.every((r) => r.failed === 0) ? 0 : 1;
 }

@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import postgres from "postgres";
-import { type EdgeLimits, edgeLimitsFromEnv } from "../local/edge_limits.ts";
-import { type FunctionsHost, startFunctionsHost } from "../local/functions_host.ts";
+import { type EdgeLimits, edgeLimitsFromEnv } from "../local/functions_host/edge_limits.ts";
+import { type FunctionsHost, startFunctionsHost } from "../local/functions_host/host.ts";
 import { type StackConfig, stackConfig } from "../local/lib/stack_config.ts";
 import { connect, stack } from "./_stack.ts";
 

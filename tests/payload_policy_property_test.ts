@@ -29,7 +29,6 @@ import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import type postgres from "postgres";
 import { createCatalog } from "../local/tmdb_standin/catalog.ts";
-import { mulberry32 } from "../local/tmdb_standin/random.ts";
 import {
   applyMutations,
   ESSENTIAL_DETAIL_PATHS,

@@ -11,9 +11,10 @@ const PG_BIN = "/usr/lib/postgresql/15/bin";
 const IS_ROOT = Deno.uid() === 0;
 const OS_USER = "postgres";
 
-function asPgUser(cmd: string, args: string[]): [string, string[]] {
+/** The command that runs `cmd args` as the `postgres` OS user when we are root, else as is. */
+export function asPgUser(cmd: string, args: string[], root = IS_ROOT): [string, string[]] {
   // `cd /` first: the postgres OS user may not be allowed into the caller's folder
-  return IS_ROOT
+  return root
     ? ["runuser", ["-u", OS_USER, "--", "sh", "-c", 'cd / && exec "$0" "$@"', cmd, ...args]]
     : [cmd, args];
 }
@@ -62,7 +63,19 @@ export async function initCluster(cfg: StackConfig): Promise<void> {
   } finally {
     await Deno.remove(pwfile).catch(() => {});
   }
-  const conf = `
+  await Deno.writeTextFile(`${cfg.pgData}/postgresql.conf`, clusterSettings(cfg), {
+    append: true,
+  });
+}
+
+/**
+ * What the stack appends to postgresql.conf: its port on 127.0.0.1 only, pg_cron, UTC, and
+ * durability (fsync and friends) only for the dev stack; the throwaway stacks trade it for
+ * speed.
+ */
+export function clusterSettings(cfg: Pick<StackConfig, "name" | "pgPort">): string {
+  const durable = cfg.name === "dev" ? "on" : "off";
+  return `
 # ---- local stack settings (local/lib/pg_cluster.ts) ----
 listen_addresses = '127.0.0.1'
 port = ${cfg.pgPort}
@@ -75,16 +88,15 @@ max_worker_processes = 32
 max_connections = 200
 timezone = 'UTC'
 log_timezone = 'UTC'
-fsync = ${cfg.name === "dev" ? "on" : "off"}
-synchronous_commit = ${cfg.name === "dev" ? "on" : "off"}
-full_page_writes = ${cfg.name === "dev" ? "on" : "off"}
+fsync = ${durable}
+synchronous_commit = ${durable}
+full_page_writes = ${durable}
 shared_buffers = '256MB'
 work_mem = '16MB'
 maintenance_work_mem = '256MB'
 logging_collector = off
 log_min_messages = warning
 `;
-  await Deno.writeTextFile(`${cfg.pgData}/postgresql.conf`, conf, { append: true });
 }
 
 /** Whether the server of this cluster is running. */
@@ -118,17 +130,29 @@ export async function startServer(cfg: StackConfig): Promise<void> {
     try {
       tail = (await Deno.readTextFile(logFile)).split("\n").slice(-15).join("\n");
     } catch { /* no log */ }
-    const stale = /lock file .*postmaster\.pid.* already exists/i.test(res.stderr + tail)
-      ? `A stale lock file blocks the start: if no PostgreSQL of this stack is running ` +
-        `(\`ps aux | grep postgres\`), delete ${cfg.pgData}/postmaster.pid and retry.\n`
-      : "";
     throw new Error(
-      `PostgreSQL did not start on port ${cfg.pgPort} (exit ${res.code}).\n${res.stderr}\n${stale}` +
-        `Last lines of ${logFile}:\n${tail}\n` +
-        `If the port is in use, stop what holds it (\`ss -ltnp | grep ${cfg.pgPort}\`); ` +
-        `to start over, run \`npm run reset\`.`,
+      startFailureMessage(cfg, { code: res.code, stderr: res.stderr, logFile, tail }),
     );
   }
+}
+
+/**
+ * Why `pg_ctl start` failed and what to do: its output, the log's last lines, and a hint for
+ * the stale lock file a killed server leaves behind.
+ */
+export function startFailureMessage(
+  cfg: Pick<StackConfig, "pgData" | "pgPort">,
+  failure: { code: number; stderr: string; logFile: string; tail: string },
+): string {
+  const { code, stderr, logFile, tail } = failure;
+  const stale = /lock file .*postmaster\.pid.* already exists/i.test(stderr + tail)
+    ? `A stale lock file blocks the start: if no PostgreSQL of this stack is running ` +
+      `(\`ps aux | grep postgres\`), delete ${cfg.pgData}/postmaster.pid and retry.\n`
+    : "";
+  return `PostgreSQL did not start on port ${cfg.pgPort} (exit ${code}).\n${stderr}\n${stale}` +
+    `Last lines of ${logFile}:\n${tail}\n` +
+    `If the port is in use, stop what holds it (\`ss -ltnp | grep ${cfg.pgPort}\`); ` +
+    `to start over, run \`npm run reset\`.`;
 }
 
 /** Stops the server (fast mode: open transactions are rolled back). */

@@ -4,8 +4,8 @@
  * stand-in worker, TMDB stand-in, functions host).
  */
 import postgres from "postgres";
-import { edgeLimitFlags, edgeLimitsFromEnv } from "../edge_limits.ts";
-import { loadEnvFile } from "../functions_host.ts";
+import { edgeLimitFlags, edgeLimitsFromEnv } from "../functions_host/edge_limits.ts";
+import { loadEnvFile } from "../functions_host/env_file.ts";
 import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
 import {
   clusterExists,
@@ -146,6 +146,122 @@ function pidFile(cfg: StackConfig, s: ServiceName) {
 /** The TMDB stand-in's default rate limit in the stack (requests a second, burst as many). */
 export const STANDIN_RATE_LIMIT_PER_SECOND = 50;
 
+/**
+ * What the functions host gives every function: hosted's `SUPABASE_*` variables for this
+ * stack, the invocation secret, `extra` (e.g. a CPU budget), and the stand-in's URL and token
+ * when the stack uses the TMDB stand-in.
+ */
+export function functionsEnv(
+  info: StackInfo,
+  keys: StackKeys,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    SUPABASE_URL: info.projectUrl,
+    SUPABASE_DB_URL: info.dbUrl,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+    EDGE_INVOKE_SECRET: keys.edgeInvokeSecret,
+    ...extra,
+  };
+  if (info.tmdbIsStandin) {
+    env.TMDB_BASE_URL = info.tmdbUrl;
+    env.TMDB_API_TOKEN = keys.tmdbStandinToken;
+  }
+  return env;
+}
+
+/** What {@linkcode serviceLaunch} needs besides the stack. */
+export interface ServiceLaunchOptions {
+  /** The `deno` binary. */
+  deno: string;
+  /** The environment `npm start` runs in (only PATH, HOME, DENO_DIR and TMDB_STANDIN_VARIATION are read). */
+  hostEnv: { get(name: string): string | undefined };
+  /** The stand-in's anchor day (`tmdb_standin` only). */
+  anchor?: string;
+  /** The file holding {@linkcode functionsEnv} (`functions_host` only). */
+  envJson?: string;
+  /** Arguments added last (the last of a repeated flag wins). */
+  extraArgs?: string[];
+}
+
+/** The command line and environment of one background service of the stack. */
+export function serviceLaunch(
+  cfg: StackConfig,
+  info: StackInfo,
+  keys: StackKeys,
+  service: ServiceName,
+  options: ServiceLaunchOptions,
+): { cmd: string[]; env: Record<string, string> } {
+  const { hostEnv, extraArgs = [] } = options;
+  const base: Record<string, string> = {
+    PATH: hostEnv.get("PATH") ?? "/usr/bin:/bin",
+    HOME: hostEnv.get("HOME") ?? "/root",
+  };
+  const denoDir = hostEnv.get("DENO_DIR");
+  if (denoDir) base.DENO_DIR = denoDir;
+  const denoRun = [
+    options.deno,
+    "run",
+    "--allow-all",
+    "--quiet",
+    "--config",
+    `${cfg.root}/deno.json`,
+  ];
+  if (service === "pg_net_worker") {
+    return {
+      cmd: [...denoRun, `${cfg.root}/local/pg_net_worker.ts`],
+      env: { ...base, PGNET_DB_URL: info.adminDbUrl },
+    };
+  }
+  if (service === "tmdb_standin") {
+    return {
+      cmd: [
+        ...denoRun,
+        `${cfg.root}/local/tmdb_standin/server.ts`,
+        "--port",
+        String(cfg.tmdbPort),
+        "--anchor",
+        required(options.anchor, "anchor", service),
+        ...(cfg.name === "dev" ? [] : ["--quiet"]),
+        // Varied like real TMDB unless TMDB_STANDIN_VARIATION=off.
+        ...standinVariationArgs(hostEnv),
+        // TMDB's limit is "in the 50 requests per second range" per IP: the stand-in answers
+        // 429 beyond 50 a second unless the caller sets its own --rate-limit (the last wins).
+        "--rate-limit",
+        String(STANDIN_RATE_LIMIT_PER_SECOND),
+        ...extraArgs,
+      ],
+      env: { ...base, TMDB_STANDIN_TOKEN: keys.tmdbStandinToken },
+    };
+  }
+  return {
+    cmd: [
+      ...denoRun,
+      `${cfg.root}/local/functions_host.ts`,
+      "--port",
+      String(cfg.functionsPort),
+      "--functions-dir",
+      `${cfg.root}/supabase/functions`,
+      "--env-json",
+      required(options.envJson, "envJson", service),
+      // Only the dev stack reads the user's secrets file; throwaway stacks get none (a
+      // missing file is an empty one), so tests never pick up a real TMDB token.
+      "--env-file",
+      cfg.name === "dev" ? `${cfg.root}/supabase/functions/.env` : `${cfg.dir}/no-user-secrets.env`,
+      ...extraArgs,
+    ],
+    env: base,
+  };
+}
+
+function required(value: string | undefined, name: string, service: ServiceName): string {
+  if (value === undefined) throw new TypeError(`serviceLaunch(${service}) needs ${name}`);
+  return value;
+}
+
 /** Starts one background service unless it is already running. */
 export async function startService(
   cfg: StackConfig,
@@ -157,24 +273,17 @@ export async function startService(
 ): Promise<void> {
   const pf = pidFile(cfg, service);
   if (await readPid(pf)) return;
+  if (service === "tmdb_standin" && !info.tmdbIsStandin) return;
   const logFile = `${cfg.logDir}/${service}.log`;
-  const base = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: Deno.env.get("HOME") ?? "/root",
-  };
-  const denoDir = Deno.env.get("DENO_DIR");
-  if (denoDir) Object.assign(base, { DENO_DIR: denoDir });
-  const denoRun = [DENO(), "run", "--allow-all", "--quiet", "--config", `${cfg.root}/deno.json`];
+  const launch = { deno: DENO(), hostEnv: Deno.env, extraArgs };
   let cmd: string[];
-  let env: Record<string, string> = base;
+  let env: Record<string, string>;
   let ready: () => Promise<boolean>;
   if (service === "pg_net_worker") {
-    cmd = [...denoRun, `${cfg.root}/local/pg_net_worker.ts`];
-    env = { ...base, PGNET_DB_URL: info.adminDbUrl };
+    ({ cmd, env } = serviceLaunch(cfg, info, keys, service, launch));
     ready = async () =>
       (await Deno.readTextFile(logFile).catch(() => "")).includes("pg_net_worker_started");
   } else if (service === "tmdb_standin") {
-    if (!info.tmdbIsStandin) return;
     // The stand-in lays its synthetic release dates out around an anchor day: keep the
     // stack's first start day so the catalog stays the same across restarts.
     const anchorFile = `${cfg.dir}/tmdb_standin_anchor`;
@@ -183,56 +292,14 @@ export async function startService(
       anchor = new Date().toISOString().slice(0, 10);
       await Deno.writeTextFile(anchorFile, anchor + "\n");
     }
-    cmd = [
-      ...denoRun,
-      `${cfg.root}/local/tmdb_standin/server.ts`,
-      "--port",
-      String(cfg.tmdbPort),
-      "--anchor",
-      anchor,
-      ...(cfg.name === "dev" ? [] : ["--quiet"]),
-      // Varied like real TMDB unless TMDB_STANDIN_VARIATION=off.
-      ...standinVariationArgs(),
-      // TMDB's limit is "in the 50 requests per second range" per IP: the stand-in answers
-      // 429 beyond 50 a second unless the caller sets its own --rate-limit (the last wins).
-      "--rate-limit",
-      String(STANDIN_RATE_LIMIT_PER_SECOND),
-      ...extraArgs,
-    ];
-    env = { ...base, TMDB_STANDIN_TOKEN: keys.tmdbStandinToken };
+    ({ cmd, env } = serviceLaunch(cfg, info, keys, service, { ...launch, anchor }));
     ready = () => portOpen(cfg.tmdbPort);
   } else {
     const envJson = `${cfg.dir}/functions_env.json`;
-    const fnEnv: Record<string, string> = {
-      SUPABASE_URL: info.projectUrl,
-      SUPABASE_DB_URL: info.dbUrl,
-      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-      SUPABASE_ANON_KEY: keys.anonKey,
-      SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
-      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
-      EDGE_INVOKE_SECRET: keys.edgeInvokeSecret,
-      ...functionEnv,
-    };
-    if (info.tmdbIsStandin) {
-      fnEnv.TMDB_BASE_URL = info.tmdbUrl;
-      fnEnv.TMDB_API_TOKEN = keys.tmdbStandinToken;
-    }
-    await Deno.writeTextFile(envJson, JSON.stringify(fnEnv), { mode: 0o600 });
-    cmd = [
-      ...denoRun,
-      `${cfg.root}/local/functions_host.ts`,
-      "--port",
-      String(cfg.functionsPort),
-      "--functions-dir",
-      `${cfg.root}/supabase/functions`,
-      "--env-json",
-      envJson,
-      // Only the dev stack reads the user's secrets file; throwaway stacks get none (a
-      // missing file is an empty one), so tests never pick up a real TMDB token.
-      "--env-file",
-      cfg.name === "dev" ? `${cfg.root}/supabase/functions/.env` : `${cfg.dir}/no-user-secrets.env`,
-      ...extraArgs,
-    ];
+    await Deno.writeTextFile(envJson, JSON.stringify(functionsEnv(info, keys, functionEnv)), {
+      mode: 0o600,
+    });
+    ({ cmd, env } = serviceLaunch(cfg, info, keys, service, { ...launch, envJson }));
     ready = () => portOpen(cfg.functionsPort);
   }
   if (service !== "pg_net_worker") {

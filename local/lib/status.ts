@@ -5,6 +5,48 @@ import { portOpen, readPid } from "./procs.ts";
 import { SERVICES } from "./stack.ts";
 import { dbUrl, type StackConfig } from "./stack_config.ts";
 
+/** One `name  value` line of the status, the values aligned. */
+export function statusLine(name: string, value: string): string {
+  return `${name.padEnd(22)} ${value}`;
+}
+
+/** A service's state: its pid when running, and whether its port (if it has one) is open. */
+export function serviceState(pid: number | null, port?: { port: number; open: boolean }): string {
+  const portState = port ? `, port ${port.port} ${port.open ? "open" : "closed"}` : "";
+  return pid ? `running (pid ${pid}${portState})` : `stopped${portState}`;
+}
+
+/** How many migrations are applied, and the latest. */
+export function migrationsState(applied: ReadonlyArray<{ version: string; name: string }>): string {
+  const latest = applied.at(-1);
+  return `${applied.length}${latest ? ` (latest ${latest.version}_${latest.name})` : ""}`;
+}
+
+/** A row of `cron.job` with its last run. */
+export interface CronJob {
+  /** Null for a job scheduled without a name. */
+  jobname: string | null;
+  schedule: string;
+  active: boolean;
+  last_run: Date | string | null;
+  last_status: string | null;
+}
+
+/** One cron job: name, schedule, active or paused, and its last run. */
+export function cronJobLine(job: CronJob): string {
+  const lastRun = job.last_run
+    ? `${new Date(job.last_run).toISOString()} (${job.last_status})`
+    : "never";
+  return `  ${String(job.jobname).padEnd(28)} ${job.schedule.padEnd(16)} ${
+    job.active ? "active" : "PAUSED"
+  }  last run: ${lastRun}`;
+}
+
+/** Counts by status (`pending=3 done=10`), or `empty`. */
+export function countsByStatus(rows: ReadonlyArray<{ status: string; n: number }>): string {
+  return rows.length ? rows.map((r) => `${r.status}=${r.n}`).join(" ") : "empty";
+}
+
 /** Path/kind pairs of payload drift listed by `npm run status`. */
 export const DRIFT_TOP = 10;
 
@@ -87,7 +129,7 @@ export function formatChains(s: ChainState): string {
  * chains and the payload drift of the last 24 hours.
  */
 export async function printStatus(cfg: StackConfig): Promise<number> {
-  const line = (k: string, v: string) => console.log(`${k.padEnd(22)} ${v}`);
+  const line = (k: string, v: string) => console.log(statusLine(k, v));
   console.log(`stack "${cfg.name}" (${cfg.dir})`);
   const pgUp = await serverRunning(cfg);
   line("postgres", pgUp ? `running on 127.0.0.1:${cfg.pgPort}` : "stopped");
@@ -98,40 +140,22 @@ export async function printStatus(cfg: StackConfig): Promise<number> {
   for (const s of SERVICES) {
     const pid = await readPid(`${cfg.pidDir}/${s}.pid`);
     const port = ports[s];
-    const portState = port
-      ? (await portOpen(port) ? `, port ${port} open` : `, port ${port} closed`)
-      : "";
-    line(s, pid ? `running (pid ${pid}${portState})` : `stopped${portState}`);
+    line(s, serviceState(pid, port ? { port, open: await portOpen(port) } : undefined));
   }
   if (!pgUp) return 1;
   const sql = postgres(dbUrl(cfg, "postgres"), { max: 1, onnotice: () => {} });
   try {
-    const migrations =
-      await sql`select version, name from supabase_migrations.schema_migrations order by version`
-        .catch(() => []);
-    line(
-      "migrations applied",
-      `${migrations.length}${
-        migrations.length
-          ? ` (latest ${migrations.at(-1)!.version}_${migrations.at(-1)!.name})`
-          : ""
-      }`,
-    );
-    const jobs = await sql`
+    const migrations = await sql<{ version: string; name: string }[]>`
+      select version, name from supabase_migrations.schema_migrations order by version`
+      .catch(() => []);
+    line("migrations applied", migrationsState(migrations));
+    const jobs = await sql<CronJob[]>`
       select j.jobname, j.schedule, j.active,
              (select max(d.start_time) from cron.job_run_details d where d.jobid = j.jobid) as last_run,
              (select d.status from cron.job_run_details d where d.jobid = j.jobid order by d.start_time desc limit 1) as last_status
       from cron.job j order by j.jobname`.catch(() => []);
     console.log(`cron jobs (${jobs.length}):`);
-    for (const j of jobs) {
-      console.log(
-        `  ${String(j.jobname).padEnd(28)} ${String(j.schedule).padEnd(16)} ${
-          j.active ? "active" : "PAUSED"
-        }  last run: ${
-          j.last_run ? `${new Date(j.last_run).toISOString()} (${j.last_status})` : "never"
-        }`,
-      );
-    }
+    for (const job of jobs) console.log(cronJobLine(job));
     const [net] = await sql`select
         (select count(*) from net.http_request_queue)::int as pending,
         (select count(*) from net._http_response)::int as responses,
@@ -141,15 +165,10 @@ export async function printStatus(cfg: StackConfig): Promise<number> {
       "pg_net",
       `${net.pending} pending, ${net.responses} responses kept (${net.failed} errors/timeouts)`,
     );
-    const queue =
-      await sql`select status, count(*)::int as n from public.refresh_queue group by status order by status`
-        .catch(() => null);
-    if (queue) {
-      line(
-        "refresh_queue",
-        queue.length ? queue.map((r) => `${r.status}=${r.n}`).join(" ") : "empty",
-      );
-    }
+    const queue = await sql<{ status: string; n: number }[]>`
+      select status, count(*)::int as n from public.refresh_queue group by status order by status`
+      .catch(() => null);
+    if (queue) line("refresh_queue", countsByStatus(queue));
     const [chains] = await sql<ChainState[]>`
       select public.refresh_worker_runs_in_flight() as in_flight,
              (select count(*) from public.edge_function_invocations i

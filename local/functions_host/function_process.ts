@@ -1,30 +1,15 @@
 /**
- * One function's subprocess for the local functions host (`local/functions_host.ts`): spawned,
- * waited for until it listens, its output forwarded as JSON log entries, measured (CPU time and
- * memory since it listened), killed at a limit, stopped.
+ * One function's subprocess for the local functions host: spawned, waited for until it
+ * listens, its output forwarded as JSON log entries, measured (CPU time and memory since it
+ * listened), killed at a limit, stopped.
  *
  * @module
  */
 
 import type { LimitName, UsageSample } from "./edge_limits.ts";
 import { ENTRY_READY_EVENT } from "./function_entry.ts";
+import { type LogEntry, logEntry, roundMb } from "./log.ts";
 import { readProcessUsage } from "./process_usage.ts";
-
-/** One log line: a JSON object with at least `ts`, `level` and `event`. */
-export type LogEntry = Record<string, unknown> & {
-  ts: string;
-  level: "debug" | "info" | "warn" | "error";
-  event: string;
-};
-
-/** Builds a log entry stamped with the current time. */
-export function logEntry(
-  level: LogEntry["level"],
-  event: string,
-  fields: Record<string, unknown> = {},
-): LogEntry {
-  return { ts: new Date().toISOString(), level, event, ...fields };
-}
 
 /** The process exited (or failed to start listening) before it was ready. */
 export class BootError extends Error {}
@@ -216,11 +201,6 @@ export class FunctionProcess {
       : "info";
     this.#log(logEntry(level, "function_log", { function: this.name, stream, line: parsed }));
   }
-}
-
-/** MB with one decimal, for logs. */
-export function roundMb(mb: number): number {
-  return Math.round(mb * 10) / 10;
 }
 
 /** `exit code N` or `signal S`. */

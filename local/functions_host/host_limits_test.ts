@@ -7,17 +7,12 @@
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type FunctionsHost,
-  type FunctionsHostOptions,
-  type LogEntry,
-  startFunctionsHost,
-} from "./functions_host.ts";
 import { REQUEST_ID_HEADER } from "./function_entry.ts";
+import { type FunctionsHost, type FunctionsHostOptions, startFunctionsHost } from "./host.ts";
+import type { LogEntry } from "./log.ts";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURES = join(REPO, "tests/fixtures/functions");
-const HOST_SCRIPT = join(REPO, "local/functions_host.ts");
 const WORKER_LIMIT = {
   code: "WORKER_RESOURCE_LIMIT",
   message: "Function failed due to not having enough compute resources (please check logs)",
@@ -301,46 +296,6 @@ Deno.test("idle processes beyond the one kept warm are stopped after idleProcess
     const warm = pids.find((pid) => pid !== retired[0].pid);
     assert.equal((body as Burned).pid, warm);
   });
-});
-
-Deno.test("the CLI takes lowered limits as flags and refuses one above hosted's, naming the flag, the range and the value", async () => {
-  const run = async (...flags: string[]) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", HOST_SCRIPT, "--port", "0", "--functions-dir", FIXTURES, ...flags],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let stdout = "";
-    while (!stdout.includes('"listening"')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stdout += value;
-    }
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // It refused to start and exited already.
-    }
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    const stderr = await new Response(child.stderr).text();
-    return { status: await child.status, stdout, stderr };
-  };
-  const refused = await run("--cpu-limit-ms", "2001");
-  assert.equal(refused.status.code, 1);
-  assert.match(
-    refused.stderr,
-    /--cpu-limit-ms must be an integer from 1 to 2000 \(hosted allows 2,000 ms of CPU; it may only be lowered\): current value is \\"2001\\"/,
-  );
-  const lowered = await run("--cpu-limit-ms", "300", "--memory-limit-mb", "128");
-  const listening = lowered.stdout.split("\n").map((line) => line.trim()).filter(Boolean)
-    .map((line) => JSON.parse(line)).find((e) => e.event === "listening");
-  assert.equal(listening?.cpu_limit_ms, 300);
-  assert.equal(listening?.memory_limit_mb, 128);
-  assert.equal(listening?.idle_timeout_ms, 150_000);
-  assert.equal(listening?.wall_clock_ms, 150_000);
 });
 
 Deno.test("startFunctionsHost() refuses a limit above hosted's", async () => {

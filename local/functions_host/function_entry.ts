@@ -1,12 +1,12 @@
 /**
- * Child-process entry of the local functions host (`local/functions_host.ts`).
+ * Child-process entry of the local functions host.
  *
  * The host runs one of these per function, like hosted Supabase runs one isolate per function:
  *
  * ```sh
  * deno run --allow-net --allow-env --allow-read --allow-sys \
  *   --v8-flags=--max-old-space-size=<memory limit, MB> --config <repo>/deno.json \
- *   local/function_entry.ts <absolute path to supabase/functions/<name>/index.ts>
+ *   local/functions_host/function_entry.ts <absolute path to supabase/functions/<name>/index.ts>
  * ```
  *
  * It replaces `Deno.serve` before importing the function's real `index.ts`, so the function's
@@ -119,19 +119,22 @@ export function wrapHandler(
   };
 }
 
+/** `Deno.serve` in the one call shape the shim uses. */
+export type Serve = (options: ServeOptions, handler: Handler) => Deno.HttpServer<Deno.NetAddr>;
+
 /**
- * Replaces `Deno.serve` with a version that forces the listen address and wraps the handler
- * (see {@linkcode wrapHandler}). Accepts every call shape of `Deno.serve`: `(handler)`,
- * `(options, handler)` and `(options & { handler })`. Unix-socket and TLS options are dropped:
- * the host talks plain HTTP over TCP. Only one server per function is allowed, as hosted.
+ * A `Deno.serve` that forces the listen address and wraps the handler (see
+ * {@linkcode wrapHandler}), serving with `serve`. Accepts every call shape of `Deno.serve`:
+ * `(handler)`, `(options, handler)` and `(options & { handler })`. Unix-socket and TLS options
+ * are dropped: the host talks plain HTTP over TCP. Only one server per function is allowed, as
+ * hosted.
  */
-export function installServeShim(options: ServeShimOptions): void {
-  const originalServe = Deno.serve.bind(Deno) as (
-    options: ServeOptions,
-    handler: Handler,
-  ) => Deno.HttpServer<Deno.NetAddr>;
+export function createServeShim(
+  serve: Serve,
+  options: ServeShimOptions,
+): (first: unknown, second?: unknown) => Deno.HttpServer<Deno.NetAddr> {
   let served = false;
-  const shim = (first: unknown, second?: unknown): Deno.HttpServer<Deno.NetAddr> => {
+  return (first: unknown, second?: unknown): Deno.HttpServer<Deno.NetAddr> => {
     let serveOptions: ServeOptions;
     let handler: unknown;
     if (typeof first === "function") {
@@ -167,7 +170,7 @@ export function installServeShim(options: ServeShimOptions): void {
       onError,
       ...rest
     } = serveOptions;
-    return originalServe(
+    return serve(
       {
         ...rest,
         hostname: options.hostname,
@@ -180,11 +183,16 @@ export function installServeShim(options: ServeShimOptions): void {
       wrapHandler(options.name, handler as Handler, { onError, log: options.log }),
     );
   };
+}
+
+/** Replaces `Deno.serve` with {@linkcode createServeShim}'s shim. */
+export function installServeShim(options: ServeShimOptions): void {
+  const shim = createServeShim(Deno.serve.bind(Deno) as Serve, options);
   (Deno as unknown as { serve: unknown }).serve = shim;
 }
 
 function describe(value: unknown): string {
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (typeof value === "object") return `an object (${value.constructor?.name ?? "Object"})`;
   return `${typeof value} ${String(value)}`;
 }
@@ -207,23 +215,55 @@ function exitWhenStdinCloses(): void {
   })();
 }
 
-async function main(): Promise<void> {
-  const indexPath = Deno.args[0];
-  const name = Deno.env.get(ENTRY_NAME_ENV);
-  const hostname = Deno.env.get(ENTRY_HOSTNAME_ENV) ?? "127.0.0.1";
-  const portText = Deno.env.get(ENTRY_PORT_ENV) ?? "0";
+/** What the host tells an entry: the function to import, its name and where to listen. */
+export interface EntryConfig {
+  /** Absolute path of the function's `index.ts`. */
+  indexPath: string;
+  /** Function name. */
+  name: string;
+  /** Hostname to listen on. */
+  hostname: string;
+  /** Port to listen on (0: any free one). */
+  port: number;
+}
+
+/**
+ * The entry's config from its arguments (the `index.ts` path) and the `FUNCTION_ENTRY_*`
+ * variables. Throws naming what is missing or invalid.
+ */
+export function entryConfig(
+  args: readonly string[],
+  env: { get(name: string): string | undefined },
+): EntryConfig {
+  const indexPath = args[0];
+  const name = env.get(ENTRY_NAME_ENV);
+  const hostname = env.get(ENTRY_HOSTNAME_ENV) ?? "127.0.0.1";
+  const portText = env.get(ENTRY_PORT_ENV) ?? "0";
   const port = Number(portText);
   if (!indexPath || !name || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(
+      `function_entry.ts needs an index.ts path argument, ${ENTRY_NAME_ENV} and a ` +
+        `valid ${ENTRY_PORT_ENV}: got path ${JSON.stringify(indexPath)}, name ` +
+        `${JSON.stringify(name)}, port ${JSON.stringify(portText)}`,
+    );
+  }
+  return { indexPath, name, hostname, port };
+}
+
+async function main(): Promise<void> {
+  let config: EntryConfig;
+  try {
+    config = entryConfig(Deno.args, Deno.env);
+  } catch (error) {
     defaultLog({
       ts: new Date().toISOString(),
       level: "error",
       event: "boot_error",
-      message: `function_entry.ts needs an index.ts path argument, ${ENTRY_NAME_ENV} and a ` +
-        `valid ${ENTRY_PORT_ENV}: got path ${JSON.stringify(indexPath)}, name ` +
-        `${JSON.stringify(name)}, port ${JSON.stringify(portText)}`,
+      message: (error as Error).message,
     });
     Deno.exit(2);
   }
+  const { indexPath, name, hostname, port } = config;
   // The function sees only the environment the host meant for it.
   Deno.env.delete(ENTRY_NAME_ENV);
   Deno.env.delete(ENTRY_HOSTNAME_ENV);

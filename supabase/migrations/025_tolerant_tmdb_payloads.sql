@@ -408,6 +408,9 @@ language sql
 immutable
 parallel safe
 security invoker
+-- A payload's arrays hold tens of elements: the default estimate (1000 rows) makes a join of
+-- two such arrays look like a million rows and costly enough to be JIT-compiled (~1 s).
+rows 20
 set search_path = ''
 as $$
   select e.value, e.ord
@@ -676,6 +679,8 @@ language plpgsql
 volatile
 security invoker
 set search_path = ''
+-- Short OLTP statements: never worth JIT compilation (which costs up to a second).
+set jit = off
 as $$
 declare
   -- The key crew stored in work_crew (every other crew credit is ignored).
@@ -1276,6 +1281,8 @@ language plpgsql
 volatile
 security invoker
 set search_path = ''
+-- Short OLTP statements: never worth JIT compilation (which costs up to a second).
+set jit = off
 as $$
 declare
   v_bad jsonb;
@@ -1288,6 +1295,8 @@ declare
   v_items jsonb[] := '{}'::jsonb[];
   v_drifts jsonb[] := '{}'::jsonb[];
   v_drift jsonb;
+  v_parsed jsonb[] := '{}'::jsonb[];
+  v_try integer;
 begin
   if p_responses is null or jsonb_typeof(p_responses) <> 'array' then
     raise exception using
@@ -1319,8 +1328,47 @@ begin
       message = format('p_responses items must be {tmdb_id: 1..2147483647, status: 200, body: index of a non-null p_bodies element} or {tmdb_id, status: 404}: invalid item %s', v_bad);
   end if;
 
+  -- Lock order. Concurrent calls (workers, ingest-movie) may share movies and people: each
+  -- call takes its locks in one global order, so they wait for each other instead of
+  -- deadlocking. Movies go by tmdb_id (answers are still reported in input order), and
+  -- the people and genres of every parsable body are locked, by id, before any movie.
+  for v_item in
+    select e.value from jsonb_array_elements(p_responses) e where e.value ->> 'status' = '200'
+  loop
+    v_text := p_bodies[(v_item.value ->> 'body')::integer];
+    begin
+      v_parsed[(v_item.value ->> 'body')::integer] := v_text::jsonb;
+    exception
+      -- jsonb has no room for U+0000; TMDB text fields rarely carry it: drop it.
+      when untranslatable_character then
+        begin
+          v_parsed[(v_item.value ->> 'body')::integer] := replace(v_text, '\u0000', '')::jsonb;
+        exception
+          when others then null;  -- reported by the loop below
+        end;
+      when others then null;  -- reported by the loop below
+    end;
+  end loop;
+  perform from public.people p
+   where p.id in (select public.tmdb_int(c -> 'id')
+                    from unnest(v_parsed) b,
+                         lateral public.tmdb_elements(b #> '{credits,cast}') x(c, o1)
+                  union
+                  select public.tmdb_int(c -> 'id')
+                    from unnest(v_parsed) b,
+                         lateral public.tmdb_elements(b #> '{credits,crew}') x(c, o1))
+   order by p.id
+     for update;
+  perform from public.genres g
+   where g.id in (select public.tmdb_int(c -> 'id')
+                    from unnest(v_parsed) b,
+                         lateral public.tmdb_elements(b -> 'genres') x(c, o1))
+   order by g.id
+     for update;
+
   for v_item in
     select e.value, e.ord from jsonb_array_elements(p_responses) with ordinality e(value, ord)
+     order by (e.value ->> 'tmdb_id')::integer, e.ord
   loop
     v_id := (v_item.value ->> 'tmdb_id')::integer;
     v_stage := 'store';
@@ -1329,14 +1377,11 @@ begin
         v_result := public.mark_movie_not_found(v_id, p_refreshed_at);
       else
         v_stage := 'parse';
-        v_text := p_bodies[(v_item.value ->> 'body')::integer];
-        begin
-          v_payload := v_text::jsonb;
-        exception
-          -- jsonb has no room for U+0000; TMDB text fields rarely carry it: drop it.
-          when untranslatable_character then
-            v_payload := replace(v_text, '\u0000', '')::jsonb;
-        end;
+        v_payload := v_parsed[(v_item.value ->> 'body')::integer];
+        if v_payload is null then
+          -- Not parsable (see above): parse again for the error to report.
+          v_payload := replace(p_bodies[(v_item.value ->> 'body')::integer], '\u0000', '')::jsonb;
+        end if;
         if jsonb_typeof(v_payload) <> 'object' then
           raise exception 'the body is a JSON %, not an object', jsonb_typeof(v_payload)
             using errcode = '22023';
@@ -1347,14 +1392,29 @@ begin
             using errcode = '22023';
         end if;
         v_stage := 'store';
-        v_result := public.ingest_movie(v_payload, p_refreshed_at);
+        -- People new to the catalog cannot be locked before they exist: two calls inserting
+        -- the same new people in crossing orders can still deadlock. The victim's attempt is
+        -- rolled back with its locks (its own subtransaction) and tried again.
+        for v_try in 1 .. 3 loop
+          begin
+            v_result := public.ingest_movie(v_payload, p_refreshed_at);
+            exit;
+          exception
+            when deadlock_detected then
+              if v_try = 3 then
+                raise;
+              end if;
+          end;
+        end loop;
         v_drifts := v_drifts || jsonb_build_object('tmdb_id', v_id, 'drift', v_result -> 'drift');
       end if;
       v_items := v_items || jsonb_build_object(
-        'tmdb_id', v_id, 'outcome', v_result ->> 'action', 'work_id', v_result -> 'work_id');
+        'tmdb_id', v_id, 'outcome', v_result ->> 'action', 'work_id', v_result -> 'work_id',
+        'ord', v_item.ord);
     exception
       when others then
         v_items := v_items || jsonb_build_object(
+          'ord', v_item.ord,
           'tmdb_id', v_id,
           'outcome', 'failed',
           'work_id', null,
@@ -1393,7 +1453,10 @@ begin
                 group by k.path) g));
   end if;
 
-  return jsonb_build_object('items', to_jsonb(v_items), 'drift', v_drift);
+  return jsonb_build_object(
+    'items', (select coalesce(jsonb_agg(x - 'ord' order by (x ->> 'ord')::bigint), '[]'::jsonb)
+                from unnest(v_items) x),
+    'drift', v_drift);
 end;
 $$;
 
@@ -1435,6 +1498,8 @@ language plpgsql
 volatile
 security invoker
 set search_path = ''
+-- Short OLTP statements: never worth JIT compilation (which costs up to a second).
+set jit = off
 as $$
 declare
   v_answered jsonb;

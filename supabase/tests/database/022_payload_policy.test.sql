@@ -4,7 +4,7 @@
 -- essential field fails the movie naming its path, that shared rows keep what other movies
 -- said, and the batch writers ingest_tmdb_responses() / refresh_worker_step().
 begin;
-select plan(57);
+select plan(61);
 
 -- A complete payload as TMDB documents it: every field the policy knows, nothing else.
 create function pg_temp.movie(p_id integer) returns jsonb
@@ -453,6 +453,32 @@ select is(
 );
 select is((select val -> 'claimed' from step where name = 'finish'), '[]'::jsonb,
   'batch size 0 claims nothing');
+
+-- Movies are stored in tmdb_id order (one lock order for every caller), answered in input order.
+select is(
+  (select jsonb_agg(i ->> 'tmdb_id') from jsonb_array_elements(
+     public.ingest_tmdb_responses(null, 'pgtap',
+       '[{"tmdb_id": 402, "status": 200, "body": 1}, {"tmdb_id": 401, "status": 404},
+         {"tmdb_id": 400, "status": 200, "body": 2}]'::jsonb,
+       array[pg_temp.movie(402)::text, pg_temp.movie(400)::text]) -> 'items') i),
+  '["402", "401", "400"]'::jsonb,
+  'answers come back in input order'
+);
+select ok(
+  (select w400.updated_at <= w402.updated_at and w400.id < w402.id
+     from public.works w400, public.works w402 where w400.tmdb_id = 400 and w402.tmdb_id = 402),
+  '… though 400 was stored before 402');
+
+-- Planner hints that keep a movie's statements cheap: no JIT (it once cost ~1 s a movie).
+select is((select prorows from pg_proc where oid = 'public.tmdb_elements(jsonb)'::regprocedure),
+  20::real, 'tmdb_elements() is estimated at 20 rows, not the default 1000');
+select is(
+  (select count(*)::int from pg_proc
+    where oid in ('public.ingest_movie(jsonb, timestamptz)'::regprocedure,
+                  'public.ingest_tmdb_responses(uuid, text, jsonb, text[], timestamptz)'::regprocedure,
+                  'public.refresh_worker_step(text, uuid, jsonb, text[], integer, integer)'::regprocedure)
+      and 'jit=off' = any(proconfig)),
+  3, 'the ingest functions run without JIT');
 
 select * from finish();
 rollback;

@@ -92,10 +92,12 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** A string of `length` characters drawn from `alphabet`. */
+  /** A string of `length` characters drawn from `alphabet` (BMP characters). */
   chars(alphabet: string, length: number): string {
-    let out = "";
-    for (let i = 0; i < length; i++) out += alphabet[Math.floor(this.#next() * alphabet.length)];
-    return out;
+    const codes = new Array<number>(length);
+    for (let i = 0; i < length; i++) {
+      codes[i] = alphabet.charCodeAt(Math.floor(this.#next() * alphabet.length));
+    }
+    return String.fromCharCode(...codes);
   }
 }

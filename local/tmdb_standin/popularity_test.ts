@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { createCatalog } from "./catalog.ts";
 import {
   basePopularityOf,
+  DORMANT_SHARE,
   popularityAt,
   PopularityBoard,
   recencyFactor,
   round3,
+  TAIL_INDEX,
 } from "./popularity.ts";
 import { DAY_MS, dayOf, NO_DATE } from "./time.ts";
 
@@ -57,4 +59,51 @@ Deno.test("the board holds what each movie shows at that instant", () => {
     }
   }
   assert.equal(dayOf(NOW), cat.anchorDay);
+});
+
+Deno.test("base popularity is heavy-tailed: most movies near 0.6, a few very popular", () => {
+  const n = 400_000;
+  const pops = new Float64Array(n);
+  for (let i = 0; i < n; i++) pops[i] = basePopularityOf(1, 2 + i * 3);
+  pops.sort();
+  const q = (p: number) => pops[Math.floor(p * (n - 1))];
+  const near = pops.filter((x) => x >= 0.6 && x < 0.7).length / n;
+  assert.ok(Math.abs(near - DORMANT_SHARE) < 0.01, `share in [0.6, 0.7): ${near}`);
+  assert.ok(pops[0] >= 0.6, `minimum ${pops[0]}`);
+  assert.ok(q(0.5) > 0.6 && q(0.5) < 0.75, `median ${q(0.5)}`);
+  const mean = pops.reduce((s, x) => s + x, 0) / n;
+  assert.ok(mean > 1.5 * q(0.5), `mean ${mean} well above the median ${q(0.5)}`);
+  assert.ok(q(0.999) > 30 * q(0.5), `p99.9 ${q(0.999)}`);
+  assert.ok(pops[n - 1] > 300 && pops[n - 1] < 20_000, `max ${pops[n - 1]}`);
+  // Tail index (Hill estimator over the top 1 %): close to TAIL_INDEX.
+  const k = n / 100;
+  const threshold = pops[n - k - 1];
+  let sum = 0;
+  for (let i = n - k; i < n; i++) sum += Math.log(pops[i] / threshold);
+  const hill = k / sum;
+  assert.ok(Math.abs(hill - TAIL_INDEX) < 0.15, `tail index ${hill}`);
+  // Other seeds, same shape.
+  const other = Array.from({ length: 20_000 }, (_, i) => basePopularityOf(9, 2 + i * 3));
+  const near9 = other.filter((x) => x < 0.7).length / other.length;
+  assert.ok(Math.abs(near9 - DORMANT_SHARE) < 0.02, `seed 9: ${near9}`);
+});
+
+Deno.test("served popularity: a few movies in the hundreds, the bulk between 0.36 and 1", () => {
+  const cat = createCatalog({ size: 30_000, seed: 1, anchor: NOW });
+  const top = cat.popular(NOW, 1).results;
+  assert.ok(top[0].popularity > 100, `top ${top[0].popularity}`);
+  const b = new PopularityBoard({
+    seed: cat.seed,
+    countAt: () => cat.size,
+    ids: () => cat.ids,
+    attributes: cat.attributes,
+    snapshot: (at) => ({
+      atMs: at,
+      count: cat.size,
+      version: new Int32Array(cat.size),
+      day: new Int32Array(cat.size).fill(dayOf(at)),
+    }),
+  }).at(NOW).popularity;
+  const low = b.filter((x) => x >= 0.36 && x < 1).length / cat.size;
+  assert.ok(low > 0.55 && low < 0.8, `share between 0.36 and 1: ${low}`);
 });

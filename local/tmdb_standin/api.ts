@@ -90,7 +90,9 @@ export function createApi(options: ApiOptions): ApiRoute {
         .filter((s) => s.length > 0);
       if (parts.length > MAX_APPEND_PARTS) return tmdbError(TMDB_ERRORS.tooManyAppend);
       const id = Number(movie[1]);
-      if (!Number.isSafeInteger(id) || !catalog.has(id)) return tmdbError(TMDB_ERRORS.notFound);
+      if (!Number.isSafeInteger(id) || !catalog.exists(id, now)) {
+        return tmdbError(TMDB_ERRORS.notFound);
+      }
       if (options.notFoundFault?.(id)) return tmdbError(TMDB_ERRORS.notFound);
       const details = catalog.details(id, now, parts)!;
       return ok(variation ? varyDetails(details, varied).body : details);

@@ -109,3 +109,30 @@ Deno.test("createApi routes without a server: details, 404s, not-found faults, e
   assert.equal(route("/nope", q(), now).status, 404);
   assert.equal(route("/genre/movie/list", q(), now).status, 200);
 });
+
+Deno.test("a movie added or deleted on a day: 404 before / after, listed by /movie/changes that day", async () => {
+  await withStandin({ additionsRate: 0.01, deletionsRate: 0.005, variation: false }, async (s) => {
+    const day = s.catalog.anchorDay + 2;
+    const { added, deleted } = s.catalog.lifecycle.eventsOn(day);
+    assert.ok(added.length > 0 && deleted.length > 0);
+    const addedId = s.catalog.idOf(added[0]);
+    const deletedId = s.catalog.idOf(deleted[0]);
+    const date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    s.setNow(new Date(day * DAY_MS - 1));
+    assertTmdbError(await get(s, `/movie/${addedId}`), 404, 34);
+    assert.equal((await get(s, `/movie/${deletedId}`)).status, 200);
+    s.setNow(new Date(day * DAY_MS + 3_600_000));
+    assert.equal((await get(s, `/movie/${addedId}`)).body.id, addedId);
+    assertTmdbError(await get(s, `/movie/${deletedId}`), 404, 34);
+    const feed: number[] = [];
+    for (let page = 1;; page++) {
+      const r = await get(s, `/movie/changes?start_date=${date}&end_date=${date}&page=${page}`);
+      feed.push(...r.body.results.map((x: { id: number }) => x.id));
+      if (page >= r.body.total_pages) break;
+    }
+    assert.ok(feed.includes(addedId) && feed.includes(deletedId), "both in that day's feed");
+    const health = await fetch(`${s.origin}/__control/health`).then((r) => r.json());
+    assert.equal(health.movies, s.catalog.countAt(day * DAY_MS));
+    assert.equal(health.additionsRate, 0.01);
+  });
+});

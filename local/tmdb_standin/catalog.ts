@@ -1,19 +1,20 @@
 /**
  * The stand-in's deterministic synthetic TMDB movie catalog: one object that puts the parts
- * together — ids and their sparsity (`ids.ts`), per-movie facts (`attributes.ts`), popularity
- * (`popularity.ts`), movie payloads (`movies.ts`), the change feed (`changes.ts`) and the
- * lists (`lists.ts`).
+ * together — ids and their sparsity (`ids.ts`), additions and deletions day by day
+ * (`lifecycle.ts`), per-movie facts (`attributes.ts`), popularity (`popularity.ts`), movie
+ * payloads (`movies.ts`), the change feed (`changes.ts`) and the lists (`lists.ts`).
  *
  * Nothing is generated up front: a movie is generated from `hash(seed, id, …)` when it is
  * asked for, and the typed arrays the whole-catalog questions need (lists, change feed) are
  * filled the first time one is asked. The same seed, anchor day and simulated instant give
  * byte-identical JSON.
  *
- * Time model: release dates are laid out relative to the catalog's `anchor` day. Each movie
- * has deterministic change instants (at most one per UTC day); changes are simulated from
- * `baselineDay` (anchor − 30) on. The state served at instant T is a function of `version`
- * (number of change instants in [baseline, T]) and the day of the last of them, so a movie's
- * details differ only across a listed change.
+ * Time model: release dates are laid out relative to the catalog's `anchor` day, on which the
+ * catalog holds exactly `size` movies. Movies are added and deleted day by day (at 00:00 UTC),
+ * and each has deterministic change instants (at most one per UTC day; its addition and
+ * deletion are ones); all of it is simulated from `baselineDay` (anchor − 30) on. The state
+ * served at instant T is a function of `version` (number of change instants in [baseline, T])
+ * and the day of the last of them, so a movie's details differ only across a listed change.
  *
  * @module
  */
@@ -28,6 +29,7 @@ import {
 } from "./changes.ts";
 import { configuration, genreList } from "./configuration.ts";
 import { IdLattice } from "./ids.ts";
+import { Lifecycle, type LifecycleOptions } from "./lifecycle.ts";
 import {
   LIST_PAGE_SIZE,
   listInstant,
@@ -84,8 +86,8 @@ export const DEFAULT_SIZE = 5000;
 export const DEFAULT_SEED = 1;
 
 /** Options for {@link createCatalog}. */
-export interface CatalogOptions {
-  /** Number of movies (default 5000, 1..5,000,000). */
+export interface CatalogOptions extends LifecycleOptions {
+  /** Number of movies on the anchor day (default 5000, 1..5,000,000). */
   size?: number;
   /** PRNG seed (default 1). */
   seed?: number;
@@ -104,7 +106,7 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
 
 /** The synthetic catalog. Construct with {@link createCatalog}. */
 export class Catalog {
-  /** Number of movies. */
+  /** Number of movies on the anchor day. */
   readonly size: number;
   /** PRNG seed. */
   readonly seed: number;
@@ -116,6 +118,8 @@ export class Catalog {
   readonly peopleCount: number;
   /** The id lattice (ids and sparsity). */
   readonly lattice: IdLattice;
+  /** Additions and deletions day by day (movie indexes of the whole history). */
+  readonly lifecycle: Lifecycle;
   /** Per-movie release day, adult flag, base popularity. */
   readonly attributes: MovieAttributes;
   readonly #movies: MovieGenerator;
@@ -132,7 +136,10 @@ export class Catalog {
     this.anchorDay = dayOf(toMs(options.anchor ?? Date.now(), "catalog anchor"));
     this.baselineDay = this.anchorDay - BASELINE_DAYS;
     this.peopleCount = Math.max(1000, this.size * 4);
-    const idOf = (idx: number) => lattice.idAt(idx);
+    const lifecycle = new Lifecycle(lattice, this.anchorDay, this.baselineDay, options);
+    this.lifecycle = lifecycle;
+    const idOf = (idx: number) => lifecycle.idOf(idx);
+    const ids = (n: number) => lifecycle.ids(n);
     this.attributes = new MovieAttributes(this.seed, this.anchorDay, idOf);
     this.#movies = new MovieGenerator({
       seed: this.seed,
@@ -140,7 +147,7 @@ export class Catalog {
       peopleCount: this.peopleCount,
       facts: {
         idOf,
-        slotOf: (idx) => idx,
+        slotOf: (idx) => lifecycle.slotOf(idx),
         releaseDay: (idx) => this.attributes.releaseDay(idx),
         basePopularity: (idx) => this.attributes.basePopularity(idx),
         adult: (idx) => this.attributes.adult(idx),
@@ -149,15 +156,15 @@ export class Catalog {
     this.#changes = new ChangeModel({
       seed: this.seed,
       baselineDay: this.baselineDay,
-      size: this.size,
+      lifecycle,
       idOf,
-      ids: () => this.ids,
+      ids,
       attributes: this.attributes,
     });
     this.#board = new PopularityBoard({
       seed: this.seed,
-      countAt: () => this.size,
-      ids: () => this.ids,
+      countAt: (atMs) => lifecycle.countBy(dayOf(atMs)),
+      ids,
       attributes: this.attributes,
       snapshot: (atMs) => this.#changes.snapshot(atMs),
     });
@@ -165,13 +172,18 @@ export class Catalog {
       seed: this.seed,
       attributes: this.attributes,
       board: (atMs) => this.#board.at(atMs),
-      exists: () => true,
-      ids: () => this.ids,
+      existing: (atMs, count) => {
+        const day = dayOf(atMs);
+        const added = lifecycle.addDays(count);
+        const deleted = lifecycle.deleteDays(count);
+        return (i) => added[i] <= day && day < deleted[i];
+      },
+      ids,
       listItem: (idx, atMs) => this.listItem(idx, atMs),
     });
   }
 
-  /** Sorted, sparse TMDB ids of the movies (built on first use). */
+  /** Sorted, sparse TMDB ids of the anchor day's movies (built on first use). */
   get ids(): Uint32Array {
     return this.lattice.baseIds();
   }
@@ -191,20 +203,33 @@ export class Catalog {
     return this.attributes.adultFlags(this.size);
   }
 
-  /** Index of a TMDB id, or -1 (O(1)). */
+  /**
+   * Movie index of a TMDB id, or -1 for an id that never exists. The anchor day's movies are
+   * 0 .. size-1 (`ids[i]`); movies deleted before the anchor day or added after it come after.
+   */
   indexOf(id: number): number {
-    const i = this.lattice.latticeIndexOf(id);
-    return i < this.size ? i : -1;
+    return this.lifecycle.indexOf(id);
   }
 
-  /** Whether the catalog has this TMDB id. */
+  /** Whether the id exists at some instant of the simulated history. */
   has(id: number): boolean {
     return this.indexOf(id) >= 0;
   }
 
+  /** Whether the id exists at `atMs` (added on or before that day, not yet deleted). */
+  exists(id: number, atMs: number): boolean {
+    const idx = this.indexOf(id);
+    return idx >= 0 && this.lifecycle.existsOn(idx, dayOf(atMs));
+  }
+
+  /** Number of movies existing at `atMs`. */
+  countAt(atMs: number): number {
+    return this.lifecycle.countOn(dayOf(atMs));
+  }
+
   /** TMDB id of movie index `idx`. */
   idOf(idx: number): number {
-    return this.lattice.idAt(idx);
+    return this.lifecycle.idOf(idx);
   }
 
   /** Ms offset within day `day` of the movie's change that day, or -1 if it has none. */
@@ -247,11 +272,11 @@ export class Catalog {
 
   /**
    * `/movie/{id}` as of `atMs`, with the requested append parts (unknown ones ignored).
-   * Returns null for an id the catalog does not have.
+   * Returns null for an id that does not exist at `atMs` (never did, not yet added, deleted).
    */
   details(id: number, atMs: number, append: readonly string[] = []): MovieDetails | null {
     const idx = this.indexOf(id);
-    if (idx < 0) return null;
+    if (idx < 0 || !this.lifecycle.existsOn(idx, dayOf(atMs))) return null;
     return this.#movies.details(idx, this.stateAt(idx, atMs), append);
   }
 
@@ -284,8 +309,9 @@ export class Catalog {
   }
 
   /**
-   * Indexes (ascending, i.e. id ascending) of movies with a change instant in
-   * [startMs, endMs) that is not after `nowMs`. Only days from the baseline on are simulated.
+   * Indexes (in id order) of movies with a change instant in [startMs, endMs) that is not
+   * after `nowMs` (additions and deletions included). Only days from the baseline on are
+   * simulated.
    */
   changedIndexes(startMs: number, endMs: number, nowMs: number): Int32Array {
     return this.#changes.changedIndexes(startMs, endMs, nowMs);

@@ -5,6 +5,9 @@
  * the last), and `/movie/changes` pages. Changes are simulated from the catalog's baseline day
  * (anchor − 30) on: the feed lists nothing before it.
  *
+ * A movie's addition and deletion (`lifecycle.ts`) are change instants too, at 00:00 of their
+ * day: it has none before it is added, nor after it is deleted.
+ *
  * Single movies are answered by walking their days; whole-catalog questions (which movies
  * changed in a window, every movie's state at an instant) by per-day change lists (one hash
  * per movie and day, cached) and a running per-movie tally over whole days.
@@ -13,6 +16,7 @@
  */
 
 import type { MovieAttributes } from "./attributes.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 import { unit4 } from "./random.ts";
 import { SALT } from "./salts.ts";
 import { DAY_MS, dayOf, NO_DATE } from "./time.ts";
@@ -62,8 +66,8 @@ export interface ChangeFacts {
   readonly seed: number;
   /** First simulated day (anchor − 30). */
   readonly baselineDay: number;
-  /** Number of movie indexes. */
-  readonly size: number;
+  /** Which movies exist on which day (movie indexes, their count by a day). */
+  readonly lifecycle: Lifecycle;
   /** TMDB id of a movie index. */
   idOf(idx: number): number;
   /** TMDB ids of movie indexes 0 .. n-1 (for the scans). */
@@ -113,6 +117,12 @@ export class ChangeModel {
   /** Ms offset within day `day` of movie index `idx`'s change that day, or -1 if none. */
   changeOffset(idx: number, day: number): number {
     const f = this.#facts;
+    const added = f.lifecycle.addDay(idx);
+    if (day < added) return -1;
+    if (day === added) return 0;
+    const deleted = f.lifecycle.deleteDay(idx);
+    if (day > deleted) return -1;
+    if (day === deleted) return 0;
     const p = changeProbability(f.attributes.releaseDay(idx), day);
     const id = f.idOf(idx);
     if (p < 1 && unit4(f.seed, id, day, SALT.change) >= p) return -1;
@@ -162,12 +172,22 @@ export class ChangeModel {
       return cached;
     }
     const f = this.#facts;
-    const n = f.size;
+    const n = f.lifecycle.countBy(day);
     const release = f.attributes.releaseDays(n);
     const ids = f.ids(n);
+    const addDays = f.lifecycle.addDays(n);
+    const deleteDays = f.lifecycle.deleteDays(n);
     const idx: number[] = [];
     const offset: number[] = [];
     for (let i = 0; i < n; i++) {
+      const added = addDays[i];
+      const deleted = deleteDays[i];
+      if (day < added || day > deleted) continue;
+      if (day === added || day === deleted) {
+        idx.push(i);
+        offset.push(0);
+        continue;
+      }
       const p = changeProbability(release[i], day);
       const id = ids[i];
       if (p < 1 && unit4(f.seed, id, day, SALT.change) >= p) continue;
@@ -185,7 +205,7 @@ export class ChangeModel {
 
   /** Per-movie version / last-change day accumulated over whole days baseline..`through`. */
   #cumulativeThrough(through: number): Cumulative {
-    const n = this.#facts.size;
+    const n = this.#facts.lifecycle.countBy(through);
     let cum = this.#cumulative;
     if (!cum || cum.through > through) {
       cum = {
@@ -194,6 +214,14 @@ export class ChangeModel {
         lastDay: new Int32Array(n).fill(NONE),
       };
       this.#cumulative = cum;
+    }
+    if (cum.version.length < n) {
+      const version = new Int32Array(n);
+      const lastDay = new Int32Array(n).fill(NONE);
+      version.set(cum.version);
+      lastDay.set(cum.lastDay);
+      cum.version = version;
+      cum.lastDay = lastDay;
     }
     for (let d = cum.through + 1; d <= through; d++) {
       const ch = this.dayChanges(d);
@@ -212,9 +240,9 @@ export class ChangeModel {
    * The arrays are fresh: callers may keep them.
    */
   snapshot(atMs: number): StateSnapshot {
-    const n = this.#facts.size;
     const B = this.#facts.baselineDay;
     const today = dayOf(atMs);
+    const n = this.#facts.lifecycle.countBy(today);
     const version = new Int32Array(n);
     const day = new Int32Array(n);
     if (today < B) {
@@ -222,9 +250,10 @@ export class ChangeModel {
       return { atMs, count: n, version, day };
     }
     const cum = this.#cumulativeThrough(today - 1);
-    version.set(cum.version.subarray(0, n));
+    const known = Math.min(n, cum.version.length);
+    version.set(cum.version.subarray(0, known));
     for (let i = 0; i < n; i++) {
-      const last = cum.lastDay[i];
+      const last = i < known ? cum.lastDay[i] : NONE;
       day[i] = last === NONE ? B : last;
     }
     const ch = this.dayChanges(today);
@@ -239,15 +268,16 @@ export class ChangeModel {
   }
 
   /**
-   * Indexes (ascending, i.e. id ascending) of movies with a change instant in
-   * [startMs, endMs) that is not after `nowMs`. Only days from the baseline on are simulated.
+   * Indexes (in id order) of movies with a change instant in [startMs, endMs) that is not
+   * after `nowMs`. Only days from the baseline on are simulated.
    */
   changedIndexes(startMs: number, endMs: number, nowMs: number): Int32Array {
     const end = Math.min(endMs, nowMs + 1);
     const key = `${startMs}|${end}`;
     if (this.#changesCache?.key === key) return this.#changesCache.idx;
     if (end <= startMs) return new Int32Array(0);
-    const n = this.#facts.size;
+    const lc = this.#facts.lifecycle;
+    const n = lc.countBy(dayOf(end - 1));
     const firstDay = Math.max(this.#facts.baselineDay, dayOf(startMs));
     const lastDay = dayOf(end - 1);
     const mark = new Uint8Array(n);
@@ -267,7 +297,18 @@ export class ChangeModel {
     }
     const idx = new Int32Array(count);
     let k = 0;
-    for (let i = 0; i < n && k < count; i++) if (mark[i] === 1) idx[k++] = i;
+    let ghosts = false;
+    for (let i = 0; i < n && k < count; i++) {
+      if (mark[i] === 1) {
+        idx[k++] = i;
+        if (lc.kindOf(i) === "ghost") ghosts = true;
+      }
+    }
+    // Indexes are in id order except the ghosts, whose ids lie among the anchor day's.
+    if (ghosts) {
+      const ids = this.#facts.ids(n);
+      idx.sort((a, b) => ids[a] - ids[b]);
+    }
     this.#changesCache = { key, idx };
     return idx;
   }

@@ -66,6 +66,9 @@ export function createControl(
             anchor: isoDay(catalog.anchorDay),
             now: clock.now().toISOString(),
             variation: deps.variation,
+            additionsRate: catalog.lifecycle.additionsRate,
+            deletionsRate: catalog.lifecycle.deletionsRate,
+            movies: catalog.countAt(clock.nowMs()),
           });
         case "GET /__control/stats":
           return jsonResponse(stats.snapshot(clock.now()));

@@ -51,3 +51,26 @@ Deno.test("baseIds is the lattice's first `size` ids, built once", () => {
   assert.strictEqual(lattice.baseIds(), ids);
   for (let i = 0; i < ids.length; i += 97) assert.equal(ids[i], lattice.idAt(i));
 });
+
+Deno.test("sparsity: at TMDB's size about a third of the ids up to the largest do not exist", () => {
+  for (const size of [1_100_000, 1_200_000]) {
+    const cat = createCatalog({ size, seed: 2, anchor: NOW });
+    const ids = cat.ids;
+    const max = ids[ids.length - 1];
+    assert.ok(max > 1.6e6 && max <= 1.8e6, `size ${size}: largest id ${max}`);
+    const ratio = size / max;
+    assert.ok(ratio > 0.6 && ratio < 0.7, `size ${size}: ${ratio} of the ids exist`);
+    // Probing ids 1..max at random: about a third answer 404.
+    let missing = 0;
+    const probes = 20_000;
+    for (let k = 0; k < probes; k++) {
+      const id = 1 + Math.floor(((k * 2654435761) % 4294967296) / 4294967296 * max);
+      if (!cat.exists(id, NOW)) missing++;
+    }
+    const share = missing / probes;
+    assert.ok(share > 0.3 && share < 0.4, `size ${size}: ${share} of probed ids missing`);
+  }
+  // A small catalog is a thinned sample of the same range.
+  const small = createCatalog({ size: 3000, seed: 2, anchor: NOW });
+  assert.ok(small.ids[small.size - 1] > 1_400_000);
+});

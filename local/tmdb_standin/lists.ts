@@ -2,8 +2,9 @@
  * Movie lists as TMDB serves them: `/movie/popular`, `/movie/now_playing`, `/movie/upcoming`,
  * `/trending/movie/{day|week}`. Each is ordered once per simulated hour (like TMDB's cached
  * lists) from every movie's popularity at the start of that hour; at most 500 pages × 20 items
- * are ordered (a bounded heap over the catalog), pages are cut from that order, and adult
- * movies are left out (TMDB's default `include_adult=false`).
+ * are ordered (a bounded heap over the catalog), pages are cut from that order; movies that
+ * do not exist at that hour and adult movies (TMDB's default `include_adult=false`) are left
+ * out.
  *
  * @module
  */
@@ -44,8 +45,8 @@ export interface ListFacts {
   readonly attributes: MovieAttributes;
   /** Every movie's popularity at `atMs` (only movies that exist then are listed). */
   board(atMs: number): Board;
-  /** Whether movie index `idx` exists at `atMs`. */
-  exists(idx: number, atMs: number): boolean;
+  /** A test of whether movie indexes 0 .. count-1 exist at `atMs`. */
+  existing(atMs: number, count: number): (idx: number) => boolean;
   /** TMDB ids of movie indexes 0 .. n-1 (ties are broken by id). */
   ids(n: number): Uint32Array;
   /** The list item of movie index `idx` as of `atMs`. */
@@ -169,7 +170,8 @@ export class Lists {
     const f = this.#facts;
     const { popularity, count } = f.board(at);
     const adult = f.attributes.adultFlags(count);
-    const include = (i: number) => adult[i] === 0 && f.exists(i, at) && accept(i);
+    const exists = f.existing(at, count);
+    const include = (i: number) => adult[i] === 0 && exists(i) && accept(i);
     let total = 0;
     for (let i = 0; i < count; i++) if (include(i)) total++;
     const ranked = score ? score(popularity, count) : popularity;

@@ -34,4 +34,9 @@ export const SALT = {
   collection: 24,
   images: 25,
   credit: 26,
+  addCount: 27,
+  ghostCount: 28,
+  ghostPlace: 29,
+  ghostShuffle: 30,
+  deletion: 31,
 } as const;

@@ -33,7 +33,11 @@ export interface TmdbStandinOptions {
   seed?: number;
   /** Catalog anchor (release dates are laid out around it); default: the initial simulated now. */
   anchor?: Date | string;
-  /** A prebuilt catalog (then `size`, `seed`, `anchor` are ignored). */
+  /** Mean movies added a day, as a share of `size` (default 0.0004; 0 = none). */
+  additionsRate?: number;
+  /** Daily deletion hazard of each movie (default 0.00008; 0 = none). */
+  deletionsRate?: number;
+  /** A prebuilt catalog (then `size`, `seed`, `anchor` and the rates are ignored). */
   catalog?: Catalog;
   /** Accepted `Authorization: Bearer …` token. With neither `token` nor `apiKey`, no auth. */
   token?: string;
@@ -99,6 +103,8 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
       size: options.size ?? DEFAULT_SIZE,
       seed: options.seed ?? DEFAULT_SEED,
       anchor: options.anchor ?? clock.now(),
+      additionsRate: options.additionsRate,
+      deletionsRate: options.deletionsRate,
     });
   const authorized = createAuthorizer({ token: options.token, apiKey: options.apiKey });
   const variation = options.variation ?? true;

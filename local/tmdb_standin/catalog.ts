@@ -43,6 +43,7 @@ import {
 import {
   type CastCredit,
   type CrewCredit,
+  type ExportFields,
   type IdName,
   type ListItem,
   type MovieDetails,
@@ -50,7 +51,7 @@ import {
   type Person,
   SUPPORTED_APPEND_PARTS,
 } from "./movies.ts";
-import { popularityAt, PopularityBoard } from "./popularity.ts";
+import { type Board, popularityAt, PopularityBoard } from "./popularity.ts";
 import { DAY_MS, dayOf, HOUR_MS, isoDay, NO_DATE, toMs } from "./time.ts";
 
 export {
@@ -258,6 +259,16 @@ export class Catalog {
       version,
       day,
     );
+  }
+
+  /** Every movie's popularity at `atMs` (the last instant asked for is cached). */
+  board(atMs: number): Board {
+    return this.#board.at(atMs);
+  }
+
+  /** `original_title` and `video` of movie index `idx` (cheap: for the daily exports). */
+  exportFields(idx: number): ExportFields {
+    return this.#movies.exportFields(idx);
   }
 
   /** A person from the shared pool (same index → same id, name, …). */

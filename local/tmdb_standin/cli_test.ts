@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnStandin } from "./test_support.ts";
 
 Deno.test("CLI: prints a listening line, logs requests without secrets, exits on SIGTERM", async () => {
   const child = new Deno.Command(Deno.execPath(), {
@@ -68,5 +69,41 @@ Deno.test("CLI: prints a listening line, logs requests without secrets, exits on
       // already exited
     }
     await child.status;
+  }
+});
+
+Deno.test("CLI: lifecycle and export flags reach the stand-in; bad values exit 2", async () => {
+  const p = await spawnStandin([
+    "--size",
+    "800",
+    "--additions-rate",
+    "0.01",
+    "--deletions-rate",
+    "0",
+    "--export-publish-hour",
+    "7.5",
+    "--now",
+    "2026-03-01T07:45:00Z",
+  ]);
+  try {
+    assert.equal(p.listening.additionsRate, 0.01);
+    assert.equal(p.listening.deletionsRate, 0);
+    const origin = p.listening.url.replace(/\/3$/, "");
+    const settings = await fetch(`${origin}/__control/exports`).then((r) => r.json());
+    assert.equal(settings.publishHourUtc, 7.5);
+    const today = await fetch(`${origin}/p/exports/movie_ids_03_01_2026.json.gz`);
+    assert.equal(today.status, 200, "published at 07:30 with --export-publish-hour 7.5");
+    await today.body?.cancel();
+  } finally {
+    await p.stop();
+  }
+  for (const bad of [["--additions-rate", "0.5"], ["--export-publish-hour", "24"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./server.ts", import.meta.url).pathname, "--port", "0", ...bad],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 2, bad.join(" "));
+    assert.match(new TextDecoder().decode(out.stderr), new RegExp(bad[0]));
   }
 });

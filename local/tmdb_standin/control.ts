@@ -1,6 +1,6 @@
 /**
  * The control API (`{origin}/__control/…`, no auth, JSON): health, stats and their reset, the
- * fault configuration, the simulated clock, the rate limit. Bad bodies answer 400 with a
+ * fault configuration, the simulated clock, the rate limit, the export files' publication. Bad bodies answer 400 with a
  * message naming the field; unknown routes 404.
  *
  * @module
@@ -9,6 +9,7 @@
 import { z } from "zod";
 import type { Catalog } from "./catalog.ts";
 import { faultConfigSchema, type Faults } from "./faults.ts";
+import type { ExportFiles } from "./files_host.ts";
 import { jsonResponse } from "./http.ts";
 import type { TokenBucket } from "./rate_limit.ts";
 import type { StatsRecorder } from "./stats.ts";
@@ -18,6 +19,11 @@ const clockSchema = z.union([
   z.object({ now: z.string().datetime({ offset: true }) }).strict(),
   z.object({ advanceMs: z.number().finite() }).strict(),
 ]);
+
+const exportsSchema = z.object({
+  publishHourUtc: z.number().min(0).lt(24).optional(),
+  withheld: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).max(1000).optional(),
+}).strict();
 
 const rateLimitSchema = z.object({
   perSecond: z.number().positive().max(1_000_000).nullable(),
@@ -37,13 +43,15 @@ export interface ControlDeps {
   faults: Faults;
   /** The real rate limit. */
   bucket: TokenBucket;
+  /** The daily export files. */
+  exports: ExportFiles;
 }
 
 /** The control API handler: `(request, path) → response`. */
 export function createControl(
   deps: ControlDeps,
 ): (req: Request, path: string) => Promise<Response> {
-  const { catalog, clock, stats, faults, bucket } = deps;
+  const { catalog, clock, stats, faults, bucket, exports } = deps;
   return async (req, path) => {
     const readBody = async (): Promise<unknown> => {
       const text = await req.text();
@@ -54,7 +62,9 @@ export function createControl(
       jsonResponse({
         error: error instanceof z.ZodError
           ? error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")
-          : `invalid JSON body: ${(error as Error).message}`,
+          : error instanceof SyntaxError
+          ? `invalid JSON body: ${error.message}`
+          : (error as Error).message,
       }, 400);
     try {
       switch (`${req.method} ${path}`) {
@@ -98,6 +108,14 @@ export function createControl(
           if (!parsed.success) return bad(parsed.error);
           bucket.set(parsed.data.perSecond);
           return jsonResponse({ ok: true, perSecond: bucket.perSecond });
+        }
+        case "GET /__control/exports":
+          return jsonResponse({ ...exports.settings(), available: exports.available() });
+        case "POST /__control/exports": {
+          const parsed = exportsSchema.safeParse(await readBody());
+          if (!parsed.success) return bad(parsed.error);
+          exports.update(parsed.data);
+          return jsonResponse({ ok: true, ...exports.settings() });
         }
         default:
           await req.body?.cancel();

@@ -344,7 +344,7 @@ export class MovieGenerator {
     }
     const path = (): string => {
       if (strings) return imagePath(rng);
-      for (let i = 0; i < IMAGE_PATH_CHARS; i++) rng.next();
+      rng.skip(IMAGE_PATH_CHARS);
       return "";
     };
     const poster = rng.chance(0.06) ? null : path();

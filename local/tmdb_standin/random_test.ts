@@ -32,3 +32,16 @@ Deno.test("Rng helpers stay in range and chars draws from the alphabet", () => {
   for (let i = 0; i < 11; i++) y.next();
   assert.equal(x.next(), y.next());
 });
+
+Deno.test("Rng draws mulberry32's sequence; skip(n) equals n draws", () => {
+  const m = mulberry32(12345);
+  const r = new Rng(12345);
+  for (let i = 0; i < 1000; i++) assert.equal(r.next(), m());
+  for (const n of [0, 1, 27, 1000, 123_456]) {
+    const a = new Rng(99);
+    const b = new Rng(99);
+    a.skip(n);
+    for (let i = 0; i < n; i++) b.next();
+    assert.equal(a.next(), b.next(), `skip(${n})`);
+  }
+});

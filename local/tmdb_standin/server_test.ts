@@ -7,8 +7,10 @@ import {
   get,
   type Json,
   NOW,
+  spawnStandin,
   withStandin,
 } from "./test_support.ts";
+import { startTmdbStandin } from "./server.ts";
 
 Deno.test("serves /3/movie/{id} deterministically, with and without the /3 prefix", async () => {
   await withStandin({ seed: 9 }, async (s) => {
@@ -138,5 +140,43 @@ Deno.test("variation off (option or --variation off) serves the catalog's payloa
     await reader.cancel();
     await off.stderr.cancel();
     await off.status;
+  }
+});
+
+Deno.test("a 1,200,000-movie stand-in starts quickly and answers at once (generous bounds)", async () => {
+  const t0 = performance.now();
+  const s = await startTmdbStandin({ port: 0, size: 1_200_000, now: () => NOW });
+  const started = performance.now() - t0;
+  try {
+    assert.ok(started < 3_000, `in-process start took ${Math.round(started)} ms`);
+    const id = s.catalog.ids[987_654];
+    const t1 = performance.now();
+    const res = await fetch(`${s.url}/movie/${id}?append_to_response=credits,videos`);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).id, id);
+    const first = performance.now() - t1;
+    assert.ok(first < 3_000, `first /movie/{id} took ${Math.round(first)} ms`);
+    let hole = id + 1;
+    while (s.catalog.exists(hole, NOW.getTime())) hole++;
+    const missing = await fetch(`${s.url}/movie/${hole}`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+    console.log(
+      `1.2 M movies: in-process start ${Math.round(started)} ms, first details ${
+        Math.round(first)
+      } ms`,
+    );
+  } finally {
+    await s.close();
+  }
+  const p = await spawnStandin(["--size", "1200000"]);
+  try {
+    assert.equal(p.listening.size, 1_200_000);
+    assert.ok(p.startMs < 20_000, `process start took ${Math.round(p.startMs)} ms`);
+    const rss = await p.rssMb();
+    console.log(`1.2 M movies: process listening after ${Math.round(p.startMs)} ms, RSS ${rss} MB`);
+    if (rss !== null) assert.ok(rss < 400, `RSS at start ${rss} MB`);
+  } finally {
+    await p.stop();
   }
 });

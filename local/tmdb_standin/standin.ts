@@ -5,7 +5,8 @@
  * API (`control.ts`) — behind one `Deno.serve`. Import it through `server.ts`.
  *
  * Per API request: real rate limit → auth → two fault draws → latency → hang → 5xx → 429 →
- * route → malformed JSON.
+ * route → malformed JSON. Export files (`files_host.ts`, `/p/exports/…`) skip all of that, as
+ * TMDB's files host does.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { createApi, endpointOf } from "./api.ts";
 import { createAuthorizer } from "./auth.ts";
 import { type Catalog, createCatalog, DEFAULT_SEED, DEFAULT_SIZE } from "./catalog.ts";
 import { createControl } from "./control.ts";
+import { ExportFiles, EXPORTS_PREFIX } from "./files_host.ts";
 import { type FaultConfig, Faults } from "./faults.ts";
 import { pause, TMDB_ERRORS, tmdbError, toResponse } from "./http.ts";
 import type { Answer } from "./http.ts";
@@ -56,7 +58,12 @@ export interface TmdbStandinOptions {
    * seeded with the catalog's seed. False serves the catalog's payloads as built.
    */
   variation?: boolean;
-  /** Called once per API request after it is answered (e.g. to print a JSON log line). */
+  /**
+   * UTC hour the day's export files are published (default 8: TMDB publishes between 07:00
+   * and 08:00; before it, today's file answers 404).
+   */
+  exportPublishHour?: number;
+  /** Called once per API or export request after it is answered (e.g. a JSON log line). */
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
@@ -72,6 +79,8 @@ export interface TmdbStandin {
   readonly catalog: Catalog;
   /** Whether payloads are varied (`variation.ts`). */
   readonly variation: boolean;
+  /** The daily export files (`/p/exports/…`) and their publication settings. */
+  readonly exports: ExportFiles;
   /** Stops the server: pending hangs and latencies end, then connections close. Idempotent. */
   close(): Promise<void>;
   /** A snapshot of the request statistics. */
@@ -122,7 +131,8 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
       return true;
     },
   });
-  const control = createControl({ catalog, variation, clock, stats, faults, bucket });
+  const exports = new ExportFiles(catalog, clock, options.exportPublishHour);
+  const control = createControl({ catalog, variation, clock, stats, faults, bucket, exports });
   const closing = new AbortController();
 
   const api = async (req: Request, url: URL, path: string): Promise<ApiResult> => {
@@ -178,6 +188,18 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
     const url = new URL(req.url);
     const rawPath = url.pathname;
     if (rawPath.startsWith("/__control/")) return await control(req, rawPath);
+    if (rawPath.startsWith(EXPORTS_PREFIX)) {
+      const res = exports.handle(req, rawPath);
+      stats.exportRequest(res.status);
+      options.onRequest?.({
+        event: "request",
+        method: req.method,
+        path: rawPath,
+        status: res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+      return res;
+    }
     let path = rawPath === "/3" || rawPath.startsWith("/3/") ? rawPath.slice(2) : rawPath;
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const { endpoint, movieId } = endpointOf(path);
@@ -227,6 +249,7 @@ export function startTmdbStandin(options: TmdbStandinOptions = {}): Promise<Tmdb
             port: addr.port,
             catalog,
             variation,
+            exports,
             close: () => {
               closed ??= (async () => {
                 closing.abort();

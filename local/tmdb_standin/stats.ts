@@ -38,6 +38,8 @@ export interface StandinStats {
   busiestSecond: number;
   /** Injected faults. */
   injected: InjectedFaults;
+  /** Export file requests (`/p/exports/…`, not counted as API requests). */
+  exports: { requests: number; byStatus: Record<string, number> };
   /** The simulated now (ISO). */
   now: string;
 }
@@ -68,6 +70,7 @@ function emptyCounts(): Counts {
     byStatus: {},
     rateLimited: 0,
     injected: { error5xx: 0, rate429: 0, hang: 0, malformedJson: 0, notFound: 0 },
+    exports: { requests: 0, byStatus: {} },
   };
 }
 
@@ -98,6 +101,12 @@ export class StatsRecorder {
     this.#counts.rateLimited++;
   }
 
+  /** Counts an export file request answered with `status`. */
+  exportRequest(status: number): void {
+    this.#counts.exports.requests++;
+    bump(this.#counts.exports.byStatus, String(status));
+  }
+
   /** Counts an injected fault. */
   injected(kind: keyof InjectedFaults): void {
     this.#counts.injected[kind]++;
@@ -114,6 +123,7 @@ export class StatsRecorder {
       rateLimited: c.rateLimited,
       busiestSecond: this.#busiest.max,
       injected: c.injected,
+      exports: c.exports,
       now: now.toISOString(),
     };
   }

@@ -10,6 +10,8 @@ Deno.test("StatsRecorder counts requests, answers, 429s and faults; snapshots ar
   stats.answered(404);
   stats.rateLimited();
   stats.injected("hang");
+  stats.exportRequest(200);
+  stats.exportRequest(404);
   const now = new Date("2026-03-01T00:00:00Z");
   const snap = stats.snapshot(now);
   assert.deepEqual(snap, {
@@ -20,6 +22,7 @@ Deno.test("StatsRecorder counts requests, answers, 429s and faults; snapshots ar
     rateLimited: 1,
     busiestSecond: 3,
     injected: { error5xx: 0, rate429: 0, hang: 1, malformedJson: 0, notFound: 0 },
+    exports: { requests: 2, byStatus: { "200": 1, "404": 1 } },
     now: "2026-03-01T00:00:00.000Z",
   });
   snap.byEndpoint["/movie/{id}"] = 99;

@@ -66,3 +66,72 @@ export function assertTmdbError(r: { status: number; body: Json }, http: number,
   assert.equal(r.body.status_code, code);
   assert.equal(typeof r.body.status_message, "string");
 }
+
+/** A stand-in started as a process (the CLI), read line by line until its `listening` line. */
+export interface StandinProcess {
+  /** The child process. */
+  child: Deno.ChildProcess;
+  /** The `listening` line, parsed. */
+  listening: Json;
+  /** Milliseconds from spawning to the `listening` line. */
+  startMs: number;
+  /** Peak resident memory of the process so far, MB (Linux `VmHWM`; null elsewhere). */
+  peakRssMb(): Promise<number | null>;
+  /** Current resident memory, MB (Linux `VmRSS`; null elsewhere). */
+  rssMb(): Promise<number | null>;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `server.ts` with `args` (plus `--port 0 --quiet`) as a process. */
+export async function spawnStandin(args: string[]): Promise<StandinProcess> {
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./server.ts", import.meta.url).pathname,
+      "--port",
+      "0",
+      "--quiet",
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  while (!buffer.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stand-in exited before listening: ${buffer}`);
+    buffer += value;
+  }
+  const startMs = performance.now() - started;
+  const listening = JSON.parse(buffer.slice(0, buffer.indexOf("\n")));
+  const status = async (field: string): Promise<number | null> => {
+    try {
+      const text = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+      return m ? Math.round(Number(m[1]) / 1024) : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    child,
+    listening,
+    startMs,
+    peakRssMb: () => status("VmHWM"),
+    rssMb: () => status("VmRSS"),
+    stop: async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      await reader.cancel();
+      await child.stderr.cancel();
+      await child.status;
+    },
+  };
+}

@@ -162,3 +162,13 @@ Deno.test("the stream is generated as it is read: a reader may stop early", asyn
   assert.equal(rows.next().value?.id, cat.ids[0]);
   rows.return(undefined);
 });
+
+Deno.test("the same seed gives the same file, byte for byte; another seed another file", async () => {
+  const bytes = async (seed: number) => {
+    const cat = createCatalog({ size: 3000, seed, anchor: NOW });
+    return await gunzipLines(exportFileStream(cat, TODAY - 2, "movie"));
+  };
+  const a = await bytes(5);
+  assert.deepEqual(await bytes(5), a);
+  assert.notDeepEqual(await bytes(6), a);
+});

@@ -53,49 +53,60 @@ export function unit4(a: number, b: number, c = 0, d = 0): number {
 
 /** Convenience wrapper over a mulberry32 stream with the helpers the generators need. */
 export class Rng {
-  readonly #next: () => number;
+  #a: number;
 
   /** Creates a stream seeded with a uint32 (derive it with `hash4`). */
   constructor(seed: number) {
-    this.#next = mulberry32(seed);
+    this.#a = seed >>> 0;
   }
 
-  /** Float in [0, 1). */
+  /** Float in [0, 1) (the same sequence as `mulberry32(seed)`). */
   next(): number {
-    return this.#next();
+    const a = (this.#a + 0x6d2b79f5) >>> 0;
+    this.#a = a;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / TWO_32;
+  }
+
+  /** Skips `n` draws in O(1) (mulberry32's state only ever adds a constant). */
+  skip(n: number): void {
+    this.#a = (this.#a + Math.imul(n, 0x6d2b79f5)) >>> 0;
   }
 
   /** Integer in [0, n). */
   int(n: number): number {
-    return Math.floor(this.#next() * n);
+    return Math.floor(this.next() * n);
   }
 
   /** Integer in [lo, hi] (inclusive). */
   range(lo: number, hi: number): number {
-    return lo + Math.floor(this.#next() * (hi - lo + 1));
+    return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
   /** True with probability p. */
   chance(p: number): boolean {
-    return this.#next() < p;
+    return this.next() < p;
   }
 
   /** One element of a non-empty array. */
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.#next() * items.length)];
+    return items[Math.floor(this.next() * items.length)];
   }
 
   /** Standard normal variate (Box–Muller). */
   normal(): number {
-    const u = 1 - this.#next();
-    const v = this.#next();
+    const u = 1 - this.next();
+    const v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** A string of `length` characters drawn from `alphabet`. */
+  /** A string of `length` characters drawn from `alphabet` (BMP characters). */
   chars(alphabet: string, length: number): string {
-    let out = "";
-    for (let i = 0; i < length; i++) out += alphabet[Math.floor(this.#next() * alphabet.length)];
-    return out;
+    const codes = new Array<number>(length);
+    for (let i = 0; i < length; i++) {
+      codes[i] = alphabet.charCodeAt(Math.floor(this.next() * alphabet.length));
+    }
+    return String.fromCharCode(...codes);
   }
 }

@@ -985,7 +985,7 @@ export function varyPage<T extends { page: number; results: object[] }>(
 /**
  * What the stand-in serves for `/movie/{id}?append_to_response=…` at `atMs` with variation
  * on: the catalog's details varied with the catalog's seed (unless `options.seed` says
- * otherwise), and the kinds that changed them. Null for an id the catalog does not have.
+ * otherwise), and the kinds that changed them. Null for an id that does not exist at `atMs`.
  */
 export function variedDetails(
   catalog: Catalog,

@@ -9,7 +9,7 @@
  */
 
 import { FIGHT_CLUB_ID } from "./ids.ts";
-import { basePopularityOf } from "./popularity.ts";
+import { basePopularityOf } from "./base_popularity.ts";
 import { unit4 } from "./random.ts";
 import { SALT } from "./salts.ts";
 import { DAY_MS, dayOf, NO_DATE } from "./time.ts";

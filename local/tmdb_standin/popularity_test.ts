@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { createCatalog } from "./catalog.ts";
-import {
-  basePopularityOf,
-  DORMANT_SHARE,
-  popularityAt,
-  PopularityBoard,
-  recencyFactor,
-  round3,
-  TAIL_INDEX,
-} from "./popularity.ts";
+import { basePopularityOf, DORMANT_SHARE, TAIL_INDEX } from "./base_popularity.ts";
+import { popularityAt, PopularityBoard, recencyFactor, round3 } from "./popularity.ts";
 import { DAY_MS, dayOf, NO_DATE } from "./time.ts";
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");

@@ -5,7 +5,7 @@
 -- (002) is a STORED generated column computed by `public.compute_next_refresh_at`, so the
 -- policy lives in exactly one place and the column can never disagree with it.
 --
--- Tiers (compare Radarr's ShouldRefreshMovie in /work/shared/REFERENCE.md; the full table is
+-- Tiers (modelled on Radarr's ShouldRefreshMovie rules; the full table is
 -- in docs/schema.md):
 --   announced / unreleased (status Rumored, Planned, In Production, Post Production;
 --     release_date null; release_date after as_of)      1 day

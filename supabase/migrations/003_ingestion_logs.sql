@@ -2,7 +2,7 @@
 --
 -- Adds the two operational logs:
 --   * public.tmdb_api_logs: one row per outgoing TMDB HTTP attempt, inserted in batches by
---     the TypeScript client (supabase/functions/_shared/api_log.ts writes exactly these
+--     the TypeScript client (supabase/functions/_shared/tmdb/api_log.ts writes exactly these
 --     column names). It must never hold a secret: a check rejects `params` with `api_key`.
 --   * public.scheduled_ingestion_log: one row per ingestion run (scheduled or manual), with
 --     its counters and outcome, keyed by the run's uuid.

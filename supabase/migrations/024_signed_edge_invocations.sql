@@ -10,8 +10,8 @@
 --     keyed with a dedicated invocation secret (Vault secret edge_invoke_secret; the functions'
 --     EDGE_INVOKE_SECRET, plus EDGE_INVOKE_SECRET_PREVIOUS while rotating). The secret opens
 --     nothing but our functions, and is never queued itself; a signature is good for one body,
---     one function and 10 minutes (supabase/functions/_shared/invocation_signature.ts checks
---     it). <body> is the exact text pg_net sends: the jsonb body's text, as UTF-8.
+--     one function and 10 minutes (checked by
+--     supabase/functions/_shared/http/invocation_signature.ts). <body> is the exact text pg_net sends: the jsonb body's text, as UTF-8.
 --   * public.get_edge_invoke_secret(): reads the secret from Vault; a missing or short secret
 --     raises an error naming both places it must be set.
 --   * public.edge_invocation_signature(): the header value for one call.

@@ -19,14 +19,7 @@ import { EventEmitter } from "node:events";
 import process from "node:process";
 import { createRequire } from "node:module";
 import gw from "graphile-worker";
-import {
-  MODES,
-  parseArgs,
-  positiveInt,
-  quietLogger,
-  runnerOptions,
-  sleep,
-} from "./graphile_queue.mjs";
+import { MODES, parseArgs, positiveInt, quietLogger, runnerOptions } from "./graphile_queue.mjs";
 
 const require = createRequire(import.meta.url);
 const { run, runMigrations, makeWorkerUtils } = gw;

@@ -71,8 +71,7 @@ export const quietLogger = new Logger(() => (level, message) => {
   }
 });
 
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runner options of one mode, as a list (one entry per runner). */
 export function runnerOptions(mode, workers, batch) {

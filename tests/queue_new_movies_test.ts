@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
 import { intArrayLiteral } from "../supabase/functions/_shared/store/ingestion_runs.ts";
-import { connect, eventually, type Json, needsStack, popularIds, stack } from "./_stack.ts";
+import { connect, eventually, type Json, needsStack, stack, tmdbGet } from "./_stack.ts";
 
 /** The stand-in's id range starts at 2: id 1 never exists (404 / 34). */
 const UNKNOWN_ID = 1;
@@ -29,6 +29,28 @@ async function invoke(name: string, body: unknown): Promise<{ status: number; bo
   }
 }
 
+/**
+ * `n` movies the stand-in has and the catalog lacks: the least popular ones first (from the
+ * last page of `/movie/popular` backwards), since other tests ingest the most popular.
+ */
+async function moviesNotInCatalog(sql: postgres.Sql, n: number): Promise<number[]> {
+  const first = await tmdbGet("/movie/popular?page=1");
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const found: number[] = [];
+  for (let page = Math.min(500, first.body.total_pages); page >= 1 && found.length < n; page--) {
+    const { status, body } = await tmdbGet(`/movie/popular?page=${page}`);
+    assert.equal(status, 200, JSON.stringify(body));
+    const ids = (body.results as { id: number }[]).map((m) => m.id);
+    const rows = await sql<{ tmdb_id: number; state: string }[]>`
+      select tmdb_id, state from public.classify_tmdb_ids(${intArrayLiteral(ids)}::integer[])`;
+    for (const r of rows) {
+      if (r.state === "new" && !found.includes(r.tmdb_id)) found.push(r.tmdb_id);
+    }
+  }
+  assert.ok(found.length >= n, `the stand-in has ${found.length} movies not in the catalog`);
+  return found.slice(0, n);
+}
+
 /** Runs `fn` with every active cron job paused, then restores them. */
 async function withCronPaused<T>(sql: postgres.Sql, fn: () => Promise<T>): Promise<T> {
   const jobs = await sql<{ jobid: string }[]>`select jobid from cron.job where active`;
@@ -50,15 +72,10 @@ Deno.test({
     const sql = connect();
     try {
       await withCronPaused(sql, async () => {
-        // Movies the stand-in has and the catalog lacks.
-        const candidates = await popularIds(60, 20);
-        const classified = await sql<{ tmdb_id: number; state: string }[]>`
-          select tmdb_id, state from public.classify_tmdb_ids(
-            ${intArrayLiteral([...candidates, UNKNOWN_ID])}::integer[])`;
-        const fresh = classified.filter((r) => r.state === "new").map((r) => r.tmdb_id);
-        assert.ok(fresh.includes(UNKNOWN_ID), "id 1 is not in the catalog");
-        const known = fresh.filter((id) => id !== UNKNOWN_ID).slice(0, 3);
-        assert.equal(known.length, 3, `three stand-in movies not in the catalog: ${fresh}`);
+        const known = await moviesNotInCatalog(sql, 3);
+        const [{ n: unknownWorks }] = await sql<{ n: number }[]>`
+          select count(*)::int as n from public.works where tmdb_id = ${UNKNOWN_ID}`;
+        assert.equal(unknownWorks, 0, "id 1 is not in the catalog");
         const ids = [...known, UNKNOWN_ID];
 
         // Only these rows are ready: no run in flight, nothing else active.

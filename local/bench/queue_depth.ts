@@ -12,7 +12,8 @@
  *     trip p50 / p95; the sequential and index scans of refresh_queue during the drain (from
  *     pg_stat_user_tables: the workers' counters are flushed when their connections close).
  *     Then housekeeping at that depth: every row is marked finished 8 days ago and one
- *     `prune_old_rows()` call (7-day retention) is timed.
+ *     `prune_old_rows()` call (7-day retention) is timed, as is one `refresh_queue_stats()`
+ *     call on the loaded queue (a count of every row, once per worker run).
  *   * peer: graphile-worker, same depth, same priorities, same number of items.
  *
  * @module
@@ -51,6 +52,8 @@ export interface OursDepthFigures {
   pruned: number;
   /** Seconds that `prune_old_rows()` call took. */
   pruneSeconds: number;
+  /** Milliseconds one `refresh_queue_stats()` call took with the rows queued (a full count). */
+  statsMs: number;
 }
 
 /** graphile-worker at depth (graphile_depth.mjs's output). */
@@ -113,6 +116,10 @@ async function runOursAtDepth(
     await load.end();
   }
   const loadSeconds = (performance.now() - tLoad) / 1000;
+  // What refresh-worker and daily-refresh call once per run: it counts every row.
+  const tStats = performance.now();
+  await sql`select public.refresh_queue_stats()`;
+  const statsMs = performance.now() - tStats;
 
   const conns = Array.from({ length: workers }, () => connect(ctx.info.dbUrl, 1));
   try {
@@ -173,6 +180,7 @@ async function runOursAtDepth(
       indexScans: after.idx - before.idx,
       pruned: Number(counts.refresh_queue),
       pruneSeconds,
+      statsMs,
     };
   } finally {
     await Promise.all(conns.map((c) => c.end()));

@@ -74,6 +74,10 @@ export function queueDepthRows(d: QueueDepthResult, target: TargetResult): Table
       `${formatCount(d.ours.pruned)} rows deleted in ${d.ours.pruneSeconds.toFixed(1)} s`,
     ),
     row(
+      "at depth: refresh_queue_stats() (counts every row; once per worker run)",
+      formatMs(d.ours.statsMs),
+    ),
+    row(
       "at depth: duplicate executions",
       `${d.ours.duplicates} of ${formatCount(d.ours.executions)}`,
       {

@@ -21,6 +21,7 @@ function depth(over: { ours?: number; peer?: number; seqScans?: number; depth?: 
       indexScans: 6_012,
       pruned: 1_000_000,
       pruneSeconds: 9.5,
+      statsMs: 250,
     },
     graphile: {
       mode: "batched",
@@ -51,7 +52,7 @@ Deno.test("queueDepthTarget() says when the depth was a quick run's", () => {
 Deno.test("queueDepthRows() shows rate, ratio, verdict, latency and scans", () => {
   const d = depth();
   const rows = queueDepthRows(d, queueDepthTarget(d));
-  assert.equal(rows.length, 6);
+  assert.equal(rows.length, 7);
   assert.ok(rows.every((r) => r.scenario === "2 queue"));
   assert.equal(rows[0].ratio, "1.20×");
   assert.equal(rows[0].target, "2d: met");

@@ -63,6 +63,7 @@ function queueDepth(ours: number, peer: number, duplicates = 0): QueueDepthResul
       indexScans: 40,
       pruned: 1_000_000,
       pruneSeconds: 9.5,
+      statsMs: 250,
     },
     graphile: {
       mode: "batched",

@@ -7,9 +7,9 @@
 -- rows queued, claiming, finishing, enqueueing and pruning never scan refresh_queue
 -- sequentially.
 begin;
-select plan(52);
+select plan(53);
 
--- Works refreshed long ago (more overdue than any other work of the database) unless said.
+-- Works with given TMDB ids and refresh times (missing since 10 days when p_missing).
 create function pg_temp.add_work(p_tmdb_id integer, p_last_refreshed_at timestamptz,
                                  p_missing boolean default false)
 returns bigint language sql as $fn$
@@ -146,8 +146,9 @@ select throws_ok(
 select pg_temp.add_work(1900104, '1940-01-01');
 select is(public.enqueue_refresh(array[(select id from public.works where tmdb_id = 1900104)], 'manual'), 0,
           'a work whose movie is queued as new is not queued again (enqueue_refresh)');
-select is(public.enqueue_stale_movies(1), 1, 'enqueue_stale_movies(1) queues one movie');
-select is((pg_temp.row_of(1900001)).reason, 'stale', '… the most overdue one not queued yet: movies queued as recheck or new are skipped by tmdb_id');
+select is(public.enqueue_changed_movies(array[1900104, 1900002, 1900001], 10), 1,
+          'enqueue_changed_movies skips movies queued as new or recheck (by tmdb_id)');
+select is((pg_temp.row_of(1900001)).reason, 'changed', '… and queues the free one');
 
 -- ---------------------------------------------------------------------------------------
 -- Claim order and rows without a work
@@ -155,14 +156,15 @@ select is((pg_temp.row_of(1900001)).reason, 'stale', '… the most overdue one n
 
 select pg_temp.add_work(1900005, now() - interval '2 days');
 select pg_temp.add_work(1900006, now() - interval '2 days');
-select is(public.enqueue_changed_movies(array[1900005], 10), 1, 'a changed movie queued');
+select is(public.enqueue_refresh(array[(select id from public.works where tmdb_id = 1900005)], 'stale', 100),
+          1, 'a stale movie queued');
 
 create temp table t_claim on commit drop as
   select c.* from public.claim_refresh_batch('w-depth', 10, 120) with ordinality c(queue_id, work_id, tmdb_id, attempt, o);
 
 select results_eq(
   $$ select tmdb_id, work_id is null from t_claim order by o $$,
-  $$ values (1900005, false), (1900001, false), (1900002, false), (1900102, true),
+  $$ values (1900001, false), (1900005, false), (1900002, false), (1900102, true),
             (1900101, true), (1900103, true), (1900104, true) $$,
   'claim order: changed, stale, recheck, then new movies by popularity; new rows have no work');
 select is_empty(
@@ -170,7 +172,8 @@ select is_empty(
       where c.tmdb_id <> q.tmdb_id or c.work_id is distinct from q.work_id $$,
   'claim returns each row''s own tmdb_id and work_id');
 
--- A step: 1900102 answered (a new work), 1900101 404 (no work), the others left unanswered.
+-- A step: 1900102 answered (a new work), 1900101 404 (no work), the recheck 1900002 404
+-- (marked missing); the others are left unanswered.
 create temp table t_step on commit drop as
 select public.refresh_worker_step('w-depth', '00000000-0000-4000-8000-000000000082',
   (select jsonb_agg(case c.tmdb_id
@@ -178,15 +181,17 @@ select public.refresh_worker_step('w-depth', '00000000-0000-4000-8000-0000000000
                                                            'tmdb_id', c.tmdb_id, 'status', 200, 'body', 1)
                       when 1900101 then jsonb_build_object('queue_id', c.queue_id, 'attempt', c.attempt,
                                                            'tmdb_id', c.tmdb_id, 'status', 404)
+                      when 1900002 then jsonb_build_object('queue_id', c.queue_id, 'attempt', c.attempt,
+                                                           'tmdb_id', c.tmdb_id, 'status', 404)
                       else jsonb_build_object('queue_id', c.queue_id, 'attempt', c.attempt,
                                               'tmdb_id', c.tmdb_id, 'error', 'skipped', 'retryable', true)
                     end order by c.o)
-     from t_claim c where c.tmdb_id in (1900101, 1900102)),
+     from t_claim c where c.tmdb_id in (1900101, 1900102, 1900002)),
   array['{"id": 1900102, "title": "A new movie"}'], 10, 120) as val;
 
 select is((select (val -> 'finished') - 'items' from t_step),
-          '{"completed": 2, "retried": 0, "failed": 0, "lost_lease": 0}'::jsonb,
-          'the step finishes both new rows');
+          '{"completed": 3, "retried": 0, "failed": 0, "lost_lease": 0}'::jsonb,
+          'the step finishes both new rows and the recheck');
 select results_eq(
   $$ select q.tmdb_id, q.status, q.result from public.refresh_queue q
       where q.tmdb_id in (1900101, 1900102) order by q.tmdb_id $$,
@@ -196,8 +201,14 @@ select is((select title from public.works where tmdb_id = 1900102), 'A new movie
           'the answer inserted the new movie into works');
 select is((select count(*)::int from public.works where tmdb_id = 1900101), 0,
           'a 404 for a new id creates no work');
-select is((select val -> 'stored' -> 1 ->> 'outcome' from t_step), 'not_found',
+select is((select val -> 'stored' -> 2 ->> 'outcome' from t_step), 'not_found',
           'the step reports the 404 as not_found');
+select results_eq(
+  $$ select q.status, q.result, w.tmdb_missing_at = now()
+       from public.refresh_queue q join public.works w on w.id = q.work_id
+      where q.tmdb_id = 1900002 and q.reason = 'recheck' $$,
+  $$ values ('completed'::text, 'not_found'::text, true) $$,
+  'a recheck answered 404 completes not_found and marks the movie missing');
 
 -- The claim within finish_and_claim returns JSON with work_id null for new rows.
 select public.enqueue_new_movies(array[1900201]::bigint[], array[1]::double precision[]);
@@ -249,7 +260,7 @@ reset role;
 set local role service_role;
 select is(public.enqueue_new_movies(array[1900301]::bigint[], null), 1, 'service_role queues new movies');
 select is(public.enqueue_recheck(array[1900001, 1900006]::bigint[]), 1,
-          'service_role queues rechecks (1900001 is still queued as stale)');
+          'service_role queues rechecks (1900001 is still queued as changed)');
 reset role;
 
 -- ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * Phase 2 end to end on a running stack (functions host, TMDB stand-in, migrations 016–026):
  * scheduled-ingest called through pg_net, one call_refresh_worker() draining the queue
- * through a chain of runs (under hosted limits, then under a 300 ms CPU limit), two workers
+ * through a chain of runs (under CPU limits of 800 ms and 300 ms), two workers
  * in parallel, and daily-refresh keeping its watermark when the TMDB stand-in fails.
  *
  * Run: `STACK=work bash local/bin/stack start --no-job`, then
@@ -224,17 +224,25 @@ async function drainThroughChain(sql: postgres.Sql, ids: number[], timeoutMs: nu
     select public.call_refresh_worker() as request_id`;
   const [{ run_id: first }] = await sql<{ run_id: string }[]>`
     select run_id::text from public.edge_function_invocations where request_id = ${request_id}`;
-  await eventually(
-    async () => {
-      const [{ open, in_flight }] = await sql<{ open: number; in_flight: number }[]>`
-      select (select count(*)::int from public.refresh_queue
-               where status in ('pending', 'processing') and queued_at >= ${since}) as open,
-             public.refresh_worker_runs_in_flight() as in_flight`;
-      return open === 0 && in_flight === 0 ? true : null;
-    },
-    "the chain to drain the queue and its last run to answer",
-    timeoutMs,
-  );
+  try {
+    await eventually(
+      async () => {
+        const [{ open, in_flight }] = await sql<{ open: number; in_flight: number }[]>`
+        select (select count(*)::int from public.refresh_queue
+                 where status in ('pending', 'processing') and queued_at >= ${since}) as open,
+               public.refresh_worker_runs_in_flight() as in_flight`;
+        return open === 0 && in_flight === 0 ? true : null;
+      },
+      "the chain to drain the queue and its last run to answer",
+      timeoutMs,
+    );
+  } catch (error) {
+    // Leave no backlog behind: a chain still running, or cron once resumed, would go on
+    // refreshing these movies while later tests run and expect a quiet catalog.
+    await sql`delete from public.refresh_queue
+               where status in ('pending', 'processing') and queued_at >= ${since}`;
+    throw error;
+  }
   const runs = await sql<Json[]>`
     select r.trigger, r.run_id::text as run_id, r.status_code, r.response, r.body
       from (select i.trigger, i.run_id, i.body, e.status_code, e.response, i.id
@@ -291,24 +299,76 @@ async function assertChainDrained(
   for (const id of ids) assert.equal(stats.byMovieId[String(id)], 1, `movie ${id}`);
 }
 
+/**
+ * Runs `fn` with the stack's project URL (Vault `project_url`) pointed at an extra functions
+ * host with these limits and function env, so cron and chain continuations reach it; returns
+ * the lines of the host's log that name a breached limit.
+ */
+async function withChainHost(
+  sql: postgres.Sql,
+  label: string,
+  env: Record<string, string>,
+  limits: { cpuLimitMs?: number },
+  fn: () => Promise<void>,
+): Promise<string[]> {
+  const admin = connect("supabase_admin");
+  const host = await startExtraHost(label, env, limits);
+  const [{ url }] = await sql<{ url: string }[]>`select public.get_supabase_url() as url`;
+  const setUrl = (value: string) =>
+    admin`select vault.update_secret(
+            (select id from vault.decrypted_secrets where name = 'project_url'), ${value})`;
+  try {
+    await setUrl(host.url);
+    try {
+      await fn();
+    } finally {
+      await setUrl(url);
+    }
+    return (await Deno.readTextFile(host.logFile)).split("\n")
+      .filter((l) => l.includes('"limit"'));
+  } finally {
+    await host.close();
+    await admin.end();
+  }
+}
+
+/**
+ * The functions host's CPU limit in the first chain test. Under hosted's 2 s, how many runs
+ * 1,500 movies take depends on the machine's speed (a run's budget is 1,500 ms and a movie
+ * costs ~1 ms); at 800 ms (budget 600 ms, a process retires at 400 ms) they take several
+ * runs on any machine this suite runs on, and each run still does real work.
+ */
+const CHAIN_TEST_CPU_LIMIT_MS = 800;
+
 Deno.test({
   name:
-    "one call_refresh_worker() drains the queue through a chain of runs under hosted limits: nothing lost, nothing twice, no 546",
+    "one call_refresh_worker() drains the queue through a chain of runs, each within the CPU limit: nothing lost, nothing twice, no 546",
   ...needsStack(),
   async fn() {
     const sql = connect();
     try {
       await setFaults({});
-      // More than one run's CPU budget (1,500 ms) holds at the worker's cost per movie.
       const ids = await popularIds(1500);
       await ensureIngested(sql, ids);
       await withCronPaused(sql, async () => {
-        const chain = await drainThroughChain(sql, ids, 150_000);
-        assert.ok(chain.runs.length >= 2, `a chain of ${chain.runs.length} run(s)`);
-        await assertChainDrained(sql, ids, chain);
-        for (const run of chain.runs) {
-          assert.ok(run.response.cpu_ms <= 2_000, `a run used ${run.response.cpu_ms} ms of CPU`);
-        }
+        const breaches = await withChainHost(
+          sql,
+          "chain",
+          functionCpuBudget(CHAIN_TEST_CPU_LIMIT_MS),
+          { cpuLimitMs: CHAIN_TEST_CPU_LIMIT_MS },
+          async () => {
+            const chain = await drainThroughChain(sql, ids, 150_000);
+            assert.ok(chain.runs.length >= 2, `a chain of ${chain.runs.length} run(s)`);
+            await assertChainDrained(sql, ids, chain);
+            for (const run of chain.runs) {
+              assert.ok(
+                run.response.cpu_ms < CHAIN_TEST_CPU_LIMIT_MS,
+                `a run's process used ${run.response.cpu_ms} ms of CPU`,
+              );
+            }
+          },
+        );
+        assert.deepEqual(breaches, [], "no function hit the host's limits");
       });
     } finally {
       await sql.end();
@@ -322,32 +382,25 @@ Deno.test({
   ...needsStack(),
   async fn() {
     const sql = connect();
-    const admin = connect("supabase_admin");
-    const host = await startExtraHost("cpu300", functionCpuBudget(300), { cpuLimitMs: 300 });
-    const [{ url }] = await sql<{ url: string }[]>`select public.get_supabase_url() as url`;
-    const setUrl = (value: string) =>
-      admin`select vault.update_secret(
-              (select id from vault.decrypted_secrets where name = 'project_url'), ${value})`;
     try {
       await setFaults({});
       const ids = await popularIds(300);
       await ensureIngested(sql, ids);
       await withCronPaused(sql, async () => {
-        await setUrl(host.url);
-        try {
-          const chain = await drainThroughChain(sql, ids, 150_000);
-          assert.ok(chain.runs.length >= 3, `a chain of ${chain.runs.length} run(s)`);
-          await assertChainDrained(sql, ids, chain);
-        } finally {
-          await setUrl(url);
-        }
+        const breaches = await withChainHost(
+          sql,
+          "cpu300",
+          functionCpuBudget(300),
+          { cpuLimitMs: 300 },
+          async () => {
+            const chain = await drainThroughChain(sql, ids, 150_000);
+            assert.ok(chain.runs.length >= 3, `a chain of ${chain.runs.length} run(s)`);
+            await assertChainDrained(sql, ids, chain);
+          },
+        );
+        assert.deepEqual(breaches, [], "no function hit the host's limits");
       });
-      const breaches = (await Deno.readTextFile(host.logFile)).split("\n")
-        .filter((l) => l.includes('"limit"'));
-      assert.deepEqual(breaches, [], "no function hit the host's limits");
     } finally {
-      await host.close();
-      await admin.end();
       await sql.end();
     }
   },

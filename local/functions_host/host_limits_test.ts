@@ -123,11 +123,13 @@ Deno.test("waiting on I/O uses no CPU: a request that sleeps far longer than the
 });
 
 Deno.test("two concurrent requests to one function run in two processes, each under its own CPU budget", async () => {
-  // Together they burn 800 ms, past the 600 ms limit; each alone burns two thirds of it.
-  await withHost({ cpuLimitMs: 600 }, async (host, logs) => {
+  // Together they burn 1,800 ms, past the 1,500 ms limit; each alone burns 900 ms, which
+  // leaves 600 ms for a loaded machine's slack, and takes long enough that the second process
+  // has booted before the first request ends.
+  await withHost({ cpuLimitMs: 1_500 }, async (host, logs) => {
     const results = await Promise.all([
-      call(host, "burn?cpu_ms=400"),
-      call(host, "burn?cpu_ms=400"),
+      call(host, "burn?cpu_ms=900"),
+      call(host, "burn?cpu_ms=900"),
     ]);
     assert.deepEqual(results.map(([response]) => response.status), [200, 200]);
     const pids = results.map(([, body]) => (body as Burned).pid);
@@ -142,7 +144,7 @@ Deno.test("two concurrent requests to one function run in two processes, each un
     ]);
     for (const [response] of results) {
       const cpuMs = requestLog(logs, response).cpu_ms as number;
-      assert.ok(cpuMs >= 400 && cpuMs < 600, `cpu_ms ${cpuMs}`);
+      assert.ok(cpuMs >= 900 && cpuMs < 1_500, `cpu_ms ${cpuMs}`);
     }
   });
 });

@@ -324,9 +324,10 @@ Deno.test("refresh-worker does not start a batch it cannot finish in the budget 
   assert.equal(body.stopped_because, "budget");
 });
 
-Deno.test("refresh-worker stops claiming once the run has used its CPU budget, and says so", async () => {
-  // Every TMDB answer costs 40 ms of (fake) CPU: the 1,000 ms budget is reached during the
-  // 3rd batch of 10 (1,200 ms), after which the batch in hand is finished, nothing claimed.
+Deno.test("refresh-worker stops claiming before the next batch would pass its CPU budget, and says so", async () => {
+  // Every TMDB answer costs 40 ms of (fake) CPU, so a batch of 10 costs 400 ms: after two
+  // batches (800 ms) a third would end at 1,200 ms, past the 1,000 ms budget, so it is not
+  // claimed (claiming until the budget was spent ended this run at 1,200 ms).
   let cpuUs = 0;
   const tmdb = fakeTmdb({ onCall: () => (cpuUs += 40_000) });
   const s = setup(tmdb, range(1, 100), {
@@ -335,12 +336,12 @@ Deno.test("refresh-worker stops claiming once the run has used its CPU budget, a
   const { status, body } = await call(s, { batch_size: 10, cpu_budget_ms: 1_000 });
   assert.equal(status, 200);
   assert.equal(body.stopped_because, "cpu_budget");
-  assert.equal(body.batches, 3);
-  assert.equal(body.refreshed, 30);
-  assert.equal(body.cpu_ms, 1_200);
+  assert.equal(body.batches, 2);
+  assert.equal(body.refreshed, 20);
+  assert.equal(body.cpu_ms, 800);
   assert.equal(body.cpu_measured, true);
-  assert.deepEqual(s.queue.steps.map((st) => st.options.batchSize), [10, 10, 10, 0]);
-  assert.equal(s.queue.remaining.length, 70);
+  assert.deepEqual(s.queue.steps.map((st) => st.options.batchSize), [10, 10, 0]);
+  assert.equal(s.queue.remaining.length, 80);
   // Work remains: the run hands over to the next run of its chain, with its budgets.
   assert.deepEqual(s.queue.continuations, [{
     runId: RUN_ID,
@@ -348,6 +349,24 @@ Deno.test("refresh-worker stops claiming once the run has used its CPU budget, a
     chainLink: 1,
     body: { batch_size: 10, budget_ms: 110_000, cpu_budget_ms: 1_000 },
   }]);
+  assert.deepEqual(body.continuation, { continued: true, reason: "queued", request_id: 1 });
+});
+
+Deno.test("refresh-worker on a process that already used its CPU budget still stores one batch, then hands over", async () => {
+  // A warm process that served an earlier run starts this one at 300 ms, past the 100 ms
+  // budget: the run claims its first batch (the process has more than half the runtime's
+  // limit left), and no more. Without the first batch, every run on this process would claim
+  // nothing and hand over an empty run.
+  let cpuUs = 300_000;
+  const s = setup(fakeTmdb({ onCall: () => (cpuUs += 1_000) }), range(1, 50), {
+    deps: { loops: 2, cpuMeter: () => createCpuMeter(() => ({ user: cpuUs, system: 0 })) },
+  });
+  const { status, body } = await call(s, { batch_size: 10, cpu_budget_ms: 100 });
+  assert.equal(status, 200);
+  assert.equal(body.stopped_because, "cpu_budget");
+  assert.equal(body.batches, 1);
+  assert.equal(body.refreshed, 10);
+  assert.equal(s.queue.remaining.length, 40);
   assert.deepEqual(body.continuation, { continued: true, reason: "queued", request_id: 1 });
 });
 
@@ -394,12 +413,29 @@ Deno.test("refresh-worker estimates its CPU from the work done where the runtime
   const s = setup(tmdb, range(1, 500), {
     deps: { loops: 1, cpuMeter: () => createCpuMeter(() => null) },
   });
-  // Estimate: 1.5 ms a movie + 3 ms a batch = 18 ms per batch of 10; 100 ms → 6 batches.
+  // Estimate: 1.5 ms a movie + 3 ms a batch = 18 ms per batch of 10; after 5 batches (90 ms)
+  // a 6th would end at 108 ms, past the 100 ms budget.
   const { body } = await call(s, { batch_size: 10, cpu_budget_ms: 100 });
   assert.equal(body.stopped_because, "cpu_budget");
-  assert.equal(body.batches, 6);
+  assert.equal(body.batches, 5);
   assert.equal(body.cpu_measured, false);
-  assert.equal(body.cpu_ms, 108);
+  assert.equal(body.cpu_ms, 90);
+});
+
+Deno.test("refresh-worker with two loops keeps the CPU of the batch the other loop holds: the run ends within its budget", async () => {
+  // 10 ms of (fake) CPU per TMDB answer: a batch of 10 costs 100 ms. Two loops each hold a
+  // batch; a loop claims only when its next batch and the other loop's unfetched batch fit.
+  let cpuUs = 0;
+  const tmdb = fakeTmdb({ onCall: () => (cpuUs += 10_000) });
+  const s = setup(tmdb, range(1, 200), {
+    deps: { loops: 2, cpuMeter: () => createCpuMeter(() => ({ user: cpuUs, system: 0 })) },
+  });
+  const { body } = await call(s, { batch_size: 10, cpu_budget_ms: 500 });
+  assert.equal(body.stopped_because, "cpu_budget");
+  assert.ok(body.cpu_ms <= 500, `the run used ${body.cpu_ms} ms of its 500 ms budget`);
+  assert.ok(body.batches >= 3, `${body.batches} batches`);
+  assert.equal(body.refreshed, body.batches * 10);
+  assert.equal(s.queue.remaining.length, 200 - body.refreshed);
 });
 
 // ---------------------------------------------------------------------------------------

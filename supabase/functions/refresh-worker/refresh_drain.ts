@@ -113,6 +113,18 @@ export const MAX_ITEM_ERRORS = 20;
 export const ESTIMATED_CPU_MS = { perMovie: 1.5, perBatch: 3 } as const;
 
 /**
+ * The CPU one movie costs, as this run has measured it so far (`spentMs` over `movies` done):
+ * before the first batch is done, {@link ESTIMATED_CPU_MS}'s per-movie estimate.
+ *
+ * @example
+ * cpuPerMovieMs(0, 0);    // 1.5 (the estimate)
+ * cpuPerMovieMs(120, 40); // 3
+ */
+export function cpuPerMovieMs(spentMs: number, movies: number): number {
+  return movies > 0 ? Math.max(0, spentMs) / movies : ESTIMATED_CPU_MS.perMovie;
+}
+
+/**
  * The message of a run stopped because TMDB kept failing (also the error of the items that
  * were in flight when it stopped).
  *
@@ -181,14 +193,33 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
   };
 
   let longestBatchMs = 0;
+  // CPU the run keeps for work it has claimed: a claim is made only when the batches other
+  // loops hold (not yet fetched) and the new batch fit in the budget at the run's measured
+  // cost per movie, so a run ends near its budget, not a few batches past it.
+  // The run's first batch is claimed whatever the process has used: a process serving a
+  // request has more than half of the runtime's CPU limit left (it retires at half), so one
+  // batch fits, and a run on a warm process that already used its budget still makes
+  // progress instead of handing over an empty run to the next (which could land on the
+  // same process again).
+  const cpuAtStart = cpu.usedMs();
+  let inHand = 0;
+  let moviesDone = 0;
+  let claims = 0;
   // Whether a loop may start another batch now (checked before each claim).
   const mayStartBatch = (): boolean => {
     if (guard.signal.aborted || fatal !== undefined || queueEmpty) return false;
-    if (cpu.usedMs() >= options.cpuBudgetMs) {
+    const used = cpu.usedMs();
+    const reserve = (inHand + options.batchSize) *
+      cpuPerMovieMs(used - cpuAtStart, moviesDone);
+    if (claims > 0 && used + reserve >= options.cpuBudgetMs) {
       cpuSpent = true;
       return false;
     }
-    return options.deadline - clock.now() >= Math.max(options.minBatchMs, longestBatchMs);
+    if (options.deadline - clock.now() < Math.max(options.minBatchMs, longestBatchMs)) {
+      return false;
+    }
+    claims++;
+    return true;
   };
 
   const loop = async (): Promise<void> => {
@@ -203,6 +234,7 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
         queueEmpty = true;
         return;
       }
+      inHand += items.length;
       const batchStart = clock.now();
       report.batches++;
       report.claimed += items.length;
@@ -221,6 +253,8 @@ export async function drainQueue(deps: DrainDeps, options: DrainOptions): Promis
       }));
       cpu.add(items.length, ESTIMATED_CPU_MS.perMovie);
       cpu.add(1, ESTIMATED_CPU_MS.perBatch);
+      inHand -= items.length;
+      moviesDone += items.length;
       longestBatchMs = Math.max(longestBatchMs, clock.now() - batchStart);
       // One round trip stores the answers, finishes this batch and claims the next.
       const next = mayStartBatch();

@@ -64,12 +64,14 @@ export const FRESHNESS_QUERY = `
          ingest_items_failed_last_day::float8 as ingest_items_failed_last_day
     from public.catalog_freshness`;
 
-/** The SQL that reads {@link DepthState}. */
+/** The SQL that reads {@link DepthState} (one pass over works: depth has no index). */
 export const DEPTH_QUERY = `
   select p.full_min_popularity::float8 as full_min_popularity, p.keep_full,
-         (select count(*) from public.works w where w.depth = 'full')::float8 as full,
-         (select count(*) from public.works w where w.depth = 'base')::float8 as base
-    from public.catalog_depth_policy p`;
+         c.full::float8 as full, c.base::float8 as base
+    from public.catalog_depth_policy p,
+         (select count(*) filter (where w.depth = 'full') as full,
+                 count(*) filter (where w.depth = 'base') as base
+            from public.works w) c`;
 
 /**
  * A duration for people: `45 s`, `12 min`, `3 h 05 min`, `10 d 4 h`.

@@ -11,6 +11,7 @@
  *   3a ≥ 90 % of the stand-in's rate limit, no faults
  *   3b exactly 1.0 TMDB request per movie, no faults
  *   3c with 5 % 5xx + 5 % 429 every item still finishes (completed or failed)
+ *   9a, 9b storage and steady state (storage.ts)
  *
  * @module
  */
@@ -23,6 +24,7 @@ import { DESIGN_MOVIES_PER_TICK, type InvocationFigures, type RefreshResult } fr
 import type { TableRow, TargetResult } from "./report.ts";
 import { verdict } from "./report.ts";
 import type { StaleResult } from "./stale.ts";
+import { type StorageResult, storageRows, storageTargets } from "./storage.ts";
 import { formatCount, formatMs, formatPercent, formatRate, formatRatio, ratio } from "./stats.ts";
 
 /** Everything one run produced (also the JSON written to bench-results/). */
@@ -39,6 +41,8 @@ export interface BenchResults {
   refresh?: RefreshResult;
   /** Scenario 4. */
   ingestCost?: IngestCostResult;
+  /** Scenario 9. */
+  storage?: StorageResult;
   /** Scenarios that broke, with the error. */
   errors: { scenario: string; message: string }[];
   /** Cron jobs paused on the bench stack for the run. */
@@ -116,6 +120,7 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
         formatCount(run2.movies)
       : "scenario 3 did not run",
   });
+  out.push(...storageTargets(r.storage));
   return out;
 }
 
@@ -329,6 +334,7 @@ export function buildRows(r: BenchResults, targets: TargetResult[]): TableRow[] 
   if (r.refresh) rows.push(...refreshRows(r.refresh, targets));
   if (r.ingestCost) rows.push(...ingestRows(r.ingestCost));
   if (r.refresh) rows.push(invocationRow(r.refresh.invocation));
+  if (r.storage) rows.push(...storageRows(r.storage, targets));
   for (const e of r.errors) rows.push(row(e.scenario, "ERROR", e.message.slice(0, 200)));
   return rows;
 }

@@ -1,6 +1,13 @@
 /** `npm run status`: the health of a local stack at a glance. */
 import postgres from "postgres";
 import { serverRunning } from "./pg_cluster.ts";
+import {
+  DEPTH_QUERY,
+  type DepthState,
+  formatFreshness,
+  FRESHNESS_QUERY,
+  type FreshnessRow,
+} from "./freshness_status.ts";
 import { portOpen, readPid } from "./procs.ts";
 import { SERVICES } from "./stack.ts";
 import { dbUrl, type StackConfig } from "./stack_config.ts";
@@ -126,7 +133,7 @@ export function formatChains(s: ChainState): string {
 
 /**
  * Prints processes, ports, migrations, cron jobs, pg_net backlog, queue counts, refresh-worker
- * chains and the payload drift of the last 24 hours.
+ * chains, the catalog's freshness and depth, and the payload drift of the last 24 hours.
  */
 export async function printStatus(cfg: StackConfig): Promise<number> {
   const line = (k: string, v: string) => console.log(statusLine(k, v));
@@ -179,6 +186,12 @@ export async function printStatus(cfg: StackConfig): Promise<number> {
     if (chains) line("refresh chains", formatChains(chains));
     const works = await sql`select count(*)::int as n from public.works`.catch(() => null);
     if (works) line("works", String(works[0].n));
+    const [freshness] = await sql.unsafe<FreshnessRow[]>(FRESHNESS_QUERY).catch(() => []);
+    const [depth] = await sql.unsafe<DepthState[]>(DEPTH_QUERY).catch(() => []);
+    if (freshness) {
+      console.log("catalog freshness (catalog_freshness):");
+      for (const [k, v] of formatFreshness(freshness, depth ?? null)) line(`  ${k}`, v);
+    }
     const drift = await sql<(DriftSummaryRow & { total: number })[]>`
       select path, kind, sum(count)::int as count, count(distinct run_id)::int as runs,
              (array_agg(sample_tmdb_id order by last_seen_at desc)

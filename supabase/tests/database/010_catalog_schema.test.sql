@@ -22,7 +22,8 @@ select columns_are('public', 'works', array[
   'wikidata_id', 'facebook_id', 'instagram_id', 'twitter_id', 'collection_id',
   'collection_name', 'origin_country', 'spoken_languages', 'production_companies',
   'production_countries', 'keywords', 'payload_hash', 'tmdb_missing_at', 'first_ingested_at',
-  'last_refreshed_at', 'next_refresh_at', 'created_at', 'updated_at', 'extra', 'payload_drift'
+  'last_refreshed_at', 'next_refresh_at', 'created_at', 'updated_at', 'extra', 'payload_drift',
+  'depth'
 ]);
 select columns_are('public', 'genres', array['id', 'name']);
 select columns_are('public', 'work_genres', array['work_id', 'genre_id', 'position']);

@@ -341,12 +341,11 @@ comment on function public.discover_stage_begin(bigint, integer, bigint) is
 revoke execute on function public.discover_stage_begin(bigint, integer, bigint) from public, anon, authenticated;
 grant execute on function public.discover_stage_begin(bigint, integer, bigint) to service_role;
 
--- p_bytes_to: the file's decompressed bytes staged so far (at a line boundary); p_lines: lines
--- in this segment; p_file_done: the file ended (move to the next file, or to parsing).
+-- p_bytes_to: the file's decompressed bytes staged so far (at a line boundary); p_file_done:
+-- the file ended (move to the next file, or to parsing). lines_staged is counted here.
 create or replace function public.discover_stage_commit(
   p_import_id bigint,
   p_bytes_to bigint,
-  p_lines bigint,
   p_file_done boolean
 )
 returns jsonb
@@ -365,17 +364,17 @@ begin
       errcode = 'object_not_in_prerequisite_state',
       message = format('export import %s is not downloading', p_import_id);
   end if;
-  if p_bytes_to < v_import.bytes_staged or p_lines < 0 then
+  if p_bytes_to is null or p_bytes_to < v_import.bytes_staged then
     raise exception using
       errcode = 'invalid_parameter_value',
-      message = format('p_bytes_to (%s) must not go back from %s and p_lines (%s) must be >= 0',
-                       p_bytes_to, v_import.bytes_staged, p_lines);
+      message = format('p_bytes_to must not go back from %s: current value is %s',
+                       v_import.bytes_staged, coalesce(p_bytes_to::text, 'NULL'));
   end if;
   v_files := case when v_import.include_adult then 2 else 1 end;
   update public.export_imports
      set bytes_staged = case when p_file_done then 0 else p_bytes_to end,
          file_index = case when p_file_done then file_index + 1 else file_index end,
-         lines_staged = lines_staged + p_lines,
+         lines_staged = (select count(*) from public.export_import_lines),
          status = case when p_file_done and file_index + 1 >= v_files then 'parsing' else status end,
          downloaded_at = case when p_file_done and file_index + 1 >= v_files then now() end,
          updated_at = now()
@@ -385,11 +384,11 @@ begin
 end;
 $$;
 
-comment on function public.discover_stage_commit(bigint, bigint, bigint, boolean) is
+comment on function public.discover_stage_commit(bigint, bigint, boolean) is
   'Records a staged segment of an export import (position, lines); the last file''s end moves it to parsing.';
 
-revoke execute on function public.discover_stage_commit(bigint, bigint, bigint, boolean) from public, anon, authenticated;
-grant execute on function public.discover_stage_commit(bigint, bigint, bigint, boolean) to service_role;
+revoke execute on function public.discover_stage_commit(bigint, bigint, boolean) from public, anon, authenticated;
+grant execute on function public.discover_stage_commit(bigint, bigint, boolean) to service_role;
 
 -- ============================================================================
 -- discover_step: parse, queue new ids, finish — one bounded slice per call

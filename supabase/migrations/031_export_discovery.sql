@@ -105,11 +105,12 @@ comment on table public.export_imports is
   'One row per TMDB export day imported by discover-movies: status (downloading → parsing → '
   'queuing → finishing → done, or failed), positions, counts and timings.';
 comment on column public.export_imports.malformed_lines is
-  'Lines that were not a JSON object with a positive integer id: counted, skipped.';
+  'Lines that were not a JSON object with an integer id (1..2147483647): counted, skipped.';
 comment on column public.export_imports.absent_ids is
   'Known ids missing from this export (their absence counter went up).';
 comment on column public.export_imports.recheck_queued is
-  'Ids queued with enqueue_recheck: absent from two consecutive exports, or back after that.';
+  'Rows enqueue_recheck queued for ids absent from two consecutive exports, or back after that '
+  '(it skips ids not in works, movies already marked missing and movies already queued).';
 
 -- At most one import is in progress: every step works on "the" staging tables.
 create unique index if not exists export_imports_one_in_progress
@@ -187,8 +188,9 @@ grant select on table public.tmdb_export_ids to service_role;
 -- ============================================================================
 
 -- The only per-line parse. Malformed JSON must not fail the slice it is in, hence the
--- exception block; the common case is a plain cast. Anything but a JSON object with a
--- positive integer id is null (counted as malformed by the caller).
+-- exception block; the common case is a plain cast. Anything but a JSON object with an
+-- integer id from 1 to 2147483647 (refresh_queue.tmdb_id is an integer) is null (counted as
+-- malformed by the caller).
 create or replace function public.export_line_json(p_line text)
 returns jsonb
 language plpgsql
@@ -207,7 +209,7 @@ begin
     return null;
   end;
   if jsonb_typeof(v) <> 'object' or jsonb_typeof(v -> 'id') <> 'number'
-     or (v ->> 'id') !~ '^[0-9]{1,15}$' or (v ->> 'id')::bigint < 1 then
+     or (v ->> 'id') !~ '^[0-9]{1,10}$' or (v ->> 'id')::bigint not between 1 and 2147483647 then
     return null;
   end if;
   return v;
@@ -215,7 +217,7 @@ end;
 $$;
 
 comment on function public.export_line_json(text) is
-  'An export line as jsonb when it is a JSON object with a positive integer id, else null.';
+  'An export line as jsonb when it is a JSON object with an integer id from 1 to 2147483647, else null.';
 
 revoke execute on function public.export_line_json(text) from public, anon, authenticated;
 grant execute on function public.export_line_json(text) to service_role;
@@ -549,7 +551,7 @@ begin
 
     v_recheck := coalesce(v_recheck, '{}') || coalesce(v_back, '{}');
     if cardinality(v_recheck) > 0 then
-      perform public.enqueue_recheck(v_recheck);
+      v_queued := public.enqueue_recheck(v_recheck);
     end if;
 
     truncate public.export_import_lines restart identity;
@@ -557,7 +559,7 @@ begin
     update public.export_imports
        set absent_ids = v_absent,
            reappeared = v_reappeared,
-           recheck_queued = cardinality(v_recheck),
+           recheck_queued = v_queued,
            status = 'done', finished_at = now(), updated_at = now()
      where id = p_import_id
     returning * into v_import;

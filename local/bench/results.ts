@@ -10,11 +10,13 @@
  *   3a ≥ 90 % of the stand-in's rate limit, no faults
  *   3b exactly 1.0 TMDB request per movie, no faults
  *   3c with 5 % 5xx + 5 % 429 every item still finishes (completed or failed)
+ *   8  a 1.1 M-line export imported in minutes, no invocation over 2 s of CPU (export_import.ts)
  *
  * @module
  */
 import type { BenchEnvironment } from "./env.ts";
 import type { BenchSizes } from "./context.ts";
+import { type ExportImportResult, exportImportRows, exportImportTarget } from "./export_import.ts";
 import type { IngestCostResult } from "./ingest_cost.ts";
 import type { QueueResult } from "./queue.ts";
 import { DESIGN_MOVIES_PER_TICK, type InvocationFigures, type RefreshResult } from "./refresh.ts";
@@ -37,6 +39,8 @@ export interface BenchResults {
   refresh?: RefreshResult;
   /** Scenario 4. */
   ingestCost?: IngestCostResult;
+  /** Scenario 8. */
+  exportImport?: ExportImportResult;
   /** Scenarios that broke, with the error. */
   errors: { scenario: string; message: string }[];
   /** Cron jobs paused on the bench stack for the run. */
@@ -113,6 +117,7 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
         formatCount(run2.movies)
       : "scenario 3 did not run",
   });
+  out.push(exportImportTarget(r.exportImport));
   return out;
 }
 
@@ -323,6 +328,9 @@ export function buildRows(r: BenchResults, targets: TargetResult[]): TableRow[] 
   if (r.refresh) rows.push(...refreshRows(r.refresh, targets));
   if (r.ingestCost) rows.push(...ingestRows(r.ingestCost));
   if (r.refresh) rows.push(invocationRow(r.refresh.invocation));
+  if (r.exportImport) {
+    rows.push(...exportImportRows(r.exportImport, targets.find((t) => t.id === "8")!));
+  }
   for (const e of r.errors) rows.push(row(e.scenario, "ERROR", e.message.slice(0, 200)));
   return rows;
 }

@@ -23,6 +23,7 @@ function figures(over: Partial<ImportFigures> = {}): ImportFigures {
     queuedNew: 1_000_000,
     absent: 0,
     downloadSeconds: 60,
+    diffSeconds: 110,
     ...over,
   };
 }

@@ -10,7 +10,8 @@
  * import where the last one stopped, as a continuation does.
  *
  * Figures per import: wall time, invocations, CPU per invocation (max and p50, as the
- * function measures its process), lines, ids queued. Target 8: each import in minutes
+ * function measures its process; the host's metered maximum beside), the process's peak
+ * memory, lines, ids queued. Target 8: each import in minutes
  * (< 10 min) with no invocation over the edge runtime's 2 s of CPU (and no 546).
  *
  * @module
@@ -50,6 +51,10 @@ export interface ImportFigures {
   cpuMaxMs: number;
   /** Median `cpu_ms`. */
   cpuP50Ms: number;
+  /** Largest CPU of one request as the functions host metered it (its limit's measure). */
+  hostCpuMaxMs: number;
+  /** Peak resident memory of the function's process during the import, MB (host's measure). */
+  maxRssMb: number;
   /** Lines of the file (staged and parsed). */
   lines: number;
   /** Malformed lines. */
@@ -88,13 +93,23 @@ export async function runExportImport(ctx: BenchContext): Promise<ExportImportRe
     await Deno.readTextFile(`${cfg.dir}/functions_env.json`),
   );
   const limits = edgeLimitsFromEnv(Deno.env);
+  // The host's own measure of each request (CPU, peak memory), as it enforces its limits.
+  const requests: { cpuMs: number; rssMb: number }[] = [];
+  const onLog = (entry: Record<string, unknown>) => {
+    if (entry.event === "request" && typeof entry.cpu_ms === "number") {
+      requests.push({ cpuMs: entry.cpu_ms, rssMb: Number(entry.max_rss_mb ?? 0) });
+    }
+  };
   const host = await startFunctionsHost({
     ...limits,
     port: 0,
     functionsDir: `${cfg.root}/supabase/functions`,
     env: { ...env, TMDB_EXPORTS_BASE_URL: `${standin.origin}/p/exports` },
     envFile: `${cfg.dir}/no-user-secrets.env`,
-    log: () => {},
+    log: onLog,
+  }).catch(async (error) => {
+    await standin.close();
+    throw error;
   });
   const key = ctx.info.serviceRoleKey;
   const [settings] = await sql`select * from public.discovery_settings`;
@@ -109,7 +124,8 @@ export async function runExportImport(ctx: BenchContext): Promise<ExportImportRe
       imports.push(
         await progress.phase(
           `importing the ${kind === "seed" ? "first" : "next"} export (${day})`,
-          () => importDay(`${host.url}/functions/v1/discover-movies`, key, kind, day, ctx),
+          () =>
+            importDay(`${host.url}/functions/v1/discover-movies`, key, kind, day, ctx, requests),
           (f) =>
             `${formatCount(f.lines)} lines, ${f.invocations} invocations, CPU max ` +
             `${formatMs(f.cpuMaxMs)}`,
@@ -133,7 +149,9 @@ async function importDay(
   kind: "seed" | "daily",
   day: string,
   ctx: BenchContext,
+  requests: { cpuMs: number; rssMb: number }[],
 ): Promise<ImportFigures> {
+  requests.length = 0;
   const t0 = performance.now();
   const cpu: number[] = [];
   const failedStatuses: number[] = [];
@@ -176,6 +194,8 @@ async function importDay(
     failedStatuses,
     cpuMaxMs: sorted.at(-1) ?? 0,
     cpuP50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    hostCpuMaxMs: Math.max(0, ...requests.map((r) => r.cpuMs)),
+    maxRssMb: Math.max(0, ...requests.map((r) => r.rssMb)),
     lines: Number(row.lines_parsed),
     malformed: Number(row.malformed_lines),
     newIds: Number(row.new_ids),
@@ -192,7 +212,7 @@ export function exportImportTarget(r: ExportImportResult | undefined): TargetRes
     EXPORT_IMPORT_MAX_SECONDS / 60
   } min), no invocation over ${EDGE_CPU_LIMIT_MS} ms CPU`;
   if (!r) return { id: "8", description, met: null, detail: "scenario 8 did not run" };
-  const worst = Math.max(...r.imports.map((i) => i.cpuMaxMs));
+  const worst = Math.max(...r.imports.map((i) => Math.max(i.cpuMaxMs, i.hostCpuMaxMs)));
   const slowest = Math.max(...r.imports.map((i) => i.seconds));
   const failed = r.imports.reduce((n, i) => n + i.failedInvocations, 0);
   return {
@@ -213,13 +233,14 @@ export function exportImportRows(r: ExportImportResult, target: TargetResult): T
     scenario: "8 export import",
     metric: `${i.kind === "seed" ? "first import (every id new)" : "next day's diff"}, ` +
       `${formatCount(i.lines)} lines: wall time (download + parse and diff), invocations, ` +
-      "CPU per invocation max / p50; ids new, queued, absent",
+      "CPU per invocation max / p50 (host's max); peak memory; ids new, queued, absent",
     ours: `${i.seconds.toFixed(1)} s (${i.downloadSeconds.toFixed(1)} + ` +
       `${i.diffSeconds.toFixed(1)} s), ${i.invocations}, ` +
-      `${formatMs(i.cpuMaxMs)} / ${formatMs(i.cpuP50Ms)}; ${formatCount(i.newIds)}, ` +
+      `${formatMs(i.cpuMaxMs)} / ${formatMs(i.cpuP50Ms)} (${formatMs(i.hostCpuMaxMs)}); ` +
+      `${i.maxRssMb.toFixed(0)} MB; ${formatCount(i.newIds)}, ` +
       `${formatCount(i.queuedNew)}, ${formatCount(i.absent)}` +
       (i.failedInvocations ? `; failed answers ${i.failedStatuses.join(", ")}` : ""),
-    versus: `edge CPU limit ${formatMs(r.cpuLimitMs)}`,
+    versus: `edge limits ${formatMs(r.cpuLimitMs)} CPU, 256 MB`,
     ratio: "",
     target: `8: ${verdict(target.met)}`,
   }));

@@ -17,6 +17,8 @@ function figures(over: Partial<ImportFigures> = {}): ImportFigures {
     failedStatuses: [],
     cpuMaxMs: 900,
     cpuP50Ms: 600,
+    hostCpuMaxMs: 950,
+    maxRssMb: 120,
     lines: 1_100_000,
     malformed: 0,
     newIds: 1_100_000,
@@ -41,6 +43,7 @@ Deno.test("exportImportTarget() is met in minutes within the CPU limit, and says
 Deno.test("exportImportTarget() is missed past 10 minutes, at 2 s of CPU, or with a failed run", () => {
   assert.equal(exportImportTarget(result(figures({ seconds: 600 }))).met, false);
   assert.equal(exportImportTarget(result(figures({ cpuMaxMs: 2000 }))).met, false);
+  assert.equal(exportImportTarget(result(figures({ hostCpuMaxMs: 2010 }))).met, false);
   assert.equal(
     exportImportTarget(result(figures({ failedInvocations: 1, failedStatuses: [546] }))).met,
     false,

@@ -400,10 +400,11 @@ grant execute on function public.discover_stage_commit(bigint, bigint, boolean) 
 -- discover_step: parse, queue new ids, finish — one bounded slice per call
 -- ============================================================================
 
--- Advances the import by at most p_max_rows rows of its current phase and returns the
--- import row (jsonb); the function calls it until status is done or its budget is spent.
+-- Advances the import by at most p_max_rows rows of its current phase (finishing is one
+-- statement over the known ids) and returns the import row (jsonb); the function calls it
+-- until status is done or its budget is spent.
 --   parsing:   the next p_max_rows staged lines (by id) → export_import_ids. A line that is
---              not a JSON object with a positive integer id counts as malformed; an adult
+--              not a JSON object with an integer id 1..2147483647 counts as malformed; an adult
 --              title without include_adult counts as skipped; a repeated id counts once.
 --   queuing:   the next p_max_rows parsed ids (by tmdb_id) not in tmdb_export_ids are
 --              recorded there and queued with enqueue_new_movies(), most popular first.

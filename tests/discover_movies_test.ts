@@ -2,12 +2,22 @@
  * discover-movies against the stack: the TMDB stand-in's daily export imported into the
  * catalog's queue (every id new the first time), a re-run of the same day changing nothing,
  * the fall-back to the day before when today's file is missing, a chain of runs continuing
- * each other through pg_net when a budget stops one, and malformed lines counted without
- * failing the import (a file served by a second host).
+ * each other through pg_net when a budget stops one, malformed lines counted without
+ * failing the import, and a movie absent from two exports rechecked by refresh-worker:
+ * kept through TMDB errors, marked missing on a 404, never deleted (files served by a second
+ * host).
  */
 import assert from "node:assert/strict";
 import type postgres from "postgres";
-import { connect, eventually, type Json, needsStack, stack, testEndpoint } from "./_stack.ts";
+import {
+  connect,
+  eventually,
+  type Json,
+  needsStack,
+  popularIds,
+  stack,
+  testEndpoint,
+} from "./_stack.ts";
 import { callFunction, pauseCron, startExtraHost } from "./_reliability.ts";
 import {
   exportUrl,
@@ -269,6 +279,140 @@ Deno.test({
       assert.deepEqual(queued.map((q) => q.tmdb_id), [900001, 900004], "most popular first");
     } finally {
       await clean(sql).catch(() => {});
+      await host.close();
+      await files.close();
+      await resume();
+      await sql.end();
+      await admin.end();
+    }
+  },
+});
+
+/** Sets the stand-in's fault knobs (`{}`: none). */
+async function setFaults(faults: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${new URL(stack!.tmdbUrl).origin}/__control/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(faults),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** A files host serving, for each day, an export of `ids` (popularity 1). */
+function exportFiles(days: Record<string, number[]>) {
+  const files = new Map<string, Promise<ArrayBuffer>>();
+  for (const [day, ids] of Object.entries(days)) {
+    const text = ids.map((id) =>
+      JSON.stringify({ adult: false, id, original_title: `m${id}`, popularity: 1, video: false })
+    ).join("\n") + "\n";
+    files.set(exportUrl("", "movie", day).slice(1), gzip(text));
+  }
+  return testEndpoint(async (req) => {
+    const name = new URL(req.url).pathname.split("/").at(-1)!;
+    const file = files.get(name);
+    return file
+      ? new Response(await file, { headers: { "content-type": "application/gzip" } })
+      : new Response("not found", { status: 404 });
+  });
+}
+
+Deno.test({
+  name:
+    "a movie absent from two consecutive exports is rechecked once: kept through TMDB errors, marked missing on a 404, never deleted",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    const admin = connect("supabase_admin");
+    const resume = await pauseCron(admin);
+    // Two catalog movies (gone = TMDB deleted it, kept = still there) and one that stays listed.
+    const [gone, kept, listed] = await popularIds(3, 30);
+    const files = exportFiles({
+      "2026-02-01": [gone, kept, listed],
+      "2026-02-02": [listed],
+      "2026-02-03": [listed],
+    });
+    const host = await startExtraHost("discover_recheck", {
+      TMDB_EXPORTS_BASE_URL: `${files.url}/p/exports`,
+    });
+    const worker = () =>
+      callFunction("refresh-worker", { batch_size: 5, budget_ms: 60_000 }) as Promise<
+        { status: number; json: Json; text: string }
+      >;
+    // The works this test adds are removed at the end (a movie marked missing would surprise
+    // later tests that pick popular ids).
+    const existing = (await sql`
+      select tmdb_id from public.works where tmdb_id = any(${[gone, kept, listed]})`)
+      .map((x) => x.tmdb_id);
+    try {
+      await clean(sql);
+      await setFaults({});
+      const ingest = await callFunction("ingest-movie", { tmdb_ids: [gone, kept] });
+      assert.equal(ingest.status, 200, ingest.text);
+      // Nothing else in the queue while this test drives refresh-worker.
+      await eventually(
+        async () => {
+          const [{ n }] = await sql`select public.refresh_worker_runs_in_flight() as n`;
+          return n === 0 ? true : null;
+        },
+        "no refresh-worker run in flight",
+        160_000,
+      );
+      await sql`delete from public.refresh_queue where status in ('pending', 'processing')`;
+
+      for (const day of ["2026-02-01", "2026-02-02", "2026-02-03"]) {
+        const r = await discover({ day }, host.functionsUrl);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.outcome, "imported", day);
+      }
+      const rechecks = await sql`
+        select tmdb_id, status from public.refresh_queue where reason = 'recheck' order by tmdb_id`;
+      assert.deepEqual(
+        rechecks.map((x) => [x.tmdb_id, x.status]),
+        [[gone, "pending"], [kept, "pending"]].sort((a, b) => Number(a[0]) - Number(b[0])),
+        "both absent twice: one recheck each",
+      );
+
+      // TMDB failing: the rechecks fail and are retried; nothing is marked, nothing deleted.
+      await setFaults({ errorRate5xx: 1 });
+      const failing = await worker();
+      assert.equal(failing.status, 200, failing.text);
+      await setFaults({});
+      const afterErrors = await sql`
+        select w.tmdb_id, w.tmdb_missing_at, q.status, q.retry_count
+          from public.works w join public.refresh_queue q on q.tmdb_id = w.tmdb_id
+         where q.reason = 'recheck' order by w.tmdb_id`;
+      assert.equal(afterErrors.length, 2, "both movies are still in works");
+      for (const row of afterErrors) {
+        assert.equal(row.tmdb_missing_at, null, `${row.tmdb_id} not marked on a 5xx`);
+        assert.equal(row.status, "pending", `${row.tmdb_id} retried`);
+        assert.ok(row.retry_count >= 1);
+      }
+
+      // TMDB answers: 404 for the deleted one, the movie for the other.
+      await setFaults({ notFoundIds: [gone] });
+      await sql`update public.refresh_queue set next_attempt_at = now() where reason = 'recheck'`;
+      const answered = await worker();
+      assert.equal(answered.status, 200, answered.text);
+      const final = await sql`
+        select w.tmdb_id, w.tmdb_missing_at is not null as missing, q.status, q.result
+          from public.works w join public.refresh_queue q on q.tmdb_id = w.tmdb_id
+         where q.reason = 'recheck' order by w.tmdb_id`;
+      const byId = new Map(final.map((x) => [x.tmdb_id, x]));
+      assert.deepEqual(
+        [byId.get(gone)?.missing, byId.get(gone)?.status, byId.get(gone)?.result],
+        [true, "completed", "not_found"],
+        "a 404 marks the movie missing, its row is kept",
+      );
+      assert.deepEqual(
+        [byId.get(kept)?.missing, byId.get(kept)?.status],
+        [false, "completed"],
+        "an answer keeps the movie",
+      );
+    } finally {
+      await setFaults({}).catch(() => {});
+      await clean(sql).catch(() => {});
+      const added = [gone, kept, listed].filter((id) => !existing.includes(id));
+      await sql`delete from public.works where tmdb_id = any(${added})`.catch(() => {});
       await host.close();
       await files.close();
       await resume();

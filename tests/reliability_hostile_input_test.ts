@@ -167,6 +167,34 @@ const SPECS: FunctionSpec[] = [
     ],
     freeStrings: ["job_name"],
   },
+  {
+    name: "discover-movies",
+    valid: { budget_ms: 1000, step_rows: 100 },
+    fields: [
+      ...COMMON_FIELDS([
+        ["budget_ms", 1000, 140_000],
+        ["cpu_budget_ms", 10, 1_900],
+        ["step_rows", 100, 1_000_000],
+        ["segment_kb", 16, 65_536],
+        ["chain_link", 1, 1_000_000],
+      ]).map(([field, value, message]): [string, unknown, RegExp] =>
+        // discover-movies also accepts the runs its chain starts (031).
+        field === "trigger"
+          ? [field, value, /trigger must be 'cron', 'manual' or 'continuation'/]
+          : [field, value, message]
+      ),
+      ["day", "2026-02-30", /day: day must be a real date YYYY-MM-DD/],
+      ["day", "2026-2-3", /day: day must be a date YYYY-MM-DD/],
+      ["day", 20260201, /day: Expected string, received number/],
+    ],
+    closedStrings: [
+      ["day", /day: day must be a date YYYY-MM-DD/],
+      ["trigger", /trigger: trigger must be 'cron', 'manual' or 'continuation'/],
+      ["run_id", /run_id: run_id must be a uuid/],
+      ["chain_id", /chain_id: chain_id must be a uuid/],
+    ],
+    freeStrings: ["job_name"],
+  },
 ];
 
 function casesFor(spec: FunctionSpec): Case[] {

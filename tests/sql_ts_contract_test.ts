@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
 import { dailyRefreshBodySchema } from "../supabase/functions/daily-refresh/handler.ts";
+import { discoverMoviesBodySchema } from "../supabase/functions/discover-movies/handler.ts";
 import { refreshWorkerBodySchema } from "../supabase/functions/refresh-worker/handler.ts";
 import {
   LIMIT,
@@ -109,6 +110,40 @@ Deno.test({
         (tx) => tx`select public.call_refresh_worker() as id`,
       );
       assert.ok(refreshWorkerBodySchema.safeParse(worker).success, JSON.stringify(worker));
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "call_discover_movies() and continue_discover_movies() queue bodies discover-movies' schema parses",
+  ...needsStack(),
+  async fn() {
+    const sql = connect();
+    try {
+      const cron = await queuedBody(
+        sql,
+        (tx) => tx`select public.call_discover_movies('cron') as id`,
+      );
+      const parsed = discoverMoviesBodySchema.safeParse(cron);
+      assert.ok(parsed.success, JSON.stringify(cron));
+      assert.equal(parsed.data.trigger, "cron");
+      assert.equal(parsed.data.job_name, "discover_movies");
+      // A continuation needs an import in progress: one is started inside the transaction.
+      const next = await queuedBody(sql, async (tx) => {
+        await tx`select public.discover_import('2026-01-01', null, null)`;
+        return await tx`
+          select (public.continue_discover_movies(
+            gen_random_uuid(), gen_random_uuid(), 3,
+            '{"budget_ms": 5000, "step_rows": 1000, "segment_kb": 64, "cpu_budget_ms": 900}'
+          ) ->> 'request_id')::bigint as id`;
+      });
+      const cont = discoverMoviesBodySchema.safeParse(next);
+      assert.ok(cont.success, JSON.stringify(next));
+      assert.equal(cont.data.trigger, "continuation");
+      assert.equal(cont.data.chain_link, 4);
     } finally {
       await sql.end();
     }

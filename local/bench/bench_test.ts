@@ -10,6 +10,7 @@ Deno.test("parseBenchArgs() reads --quick, --keep and --only", () => {
     "2",
     "3",
     "4",
+    "8",
     "9",
   ]]);
   const some = parseBenchArgs(["--quick", "--keep", "--only", "2,3"]);

@@ -11,12 +11,14 @@
  *   3a ≥ 90 % of the stand-in's rate limit, no faults
  *   3b exactly 1.0 TMDB request per movie, no faults
  *   3c with 5 % 5xx + 5 % 429 every item still finishes (completed or failed)
+ *   8  a 1.1 M-line export imported in minutes, no invocation over 2 s of CPU (export_import.ts)
  *   9a, 9b storage and steady state (storage.ts)
  *
  * @module
  */
 import type { BenchEnvironment } from "./env.ts";
 import type { BenchSizes } from "./context.ts";
+import { type ExportImportResult, exportImportRows, exportImportTarget } from "./export_import.ts";
 import type { IngestCostResult } from "./ingest_cost.ts";
 import type { QueueResult } from "./queue.ts";
 import { queueDepthRows, queueDepthTarget } from "./queue_depth_report.ts";
@@ -41,6 +43,8 @@ export interface BenchResults {
   refresh?: RefreshResult;
   /** Scenario 4. */
   ingestCost?: IngestCostResult;
+  /** Scenario 8. */
+  exportImport?: ExportImportResult;
   /** Scenario 9. */
   storage?: StorageResult;
   /** Scenarios that broke, with the error. */
@@ -120,6 +124,7 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
         formatCount(run2.movies)
       : "scenario 3 did not run",
   });
+  out.push(exportImportTarget(r.exportImport));
   out.push(...storageTargets(r.storage));
   return out;
 }
@@ -334,6 +339,9 @@ export function buildRows(r: BenchResults, targets: TargetResult[]): TableRow[] 
   if (r.refresh) rows.push(...refreshRows(r.refresh, targets));
   if (r.ingestCost) rows.push(...ingestRows(r.ingestCost));
   if (r.refresh) rows.push(invocationRow(r.refresh.invocation));
+  if (r.exportImport) {
+    rows.push(...exportImportRows(r.exportImport, targets.find((t) => t.id === "8")!));
+  }
   if (r.storage) rows.push(...storageRows(r.storage, targets));
   for (const e of r.errors) rows.push(row(e.scenario, "ERROR", e.message.slice(0, 200)));
   return rows;

@@ -148,8 +148,8 @@ export const STANDIN_RATE_LIMIT_PER_SECOND = 50;
 
 /**
  * What the functions host gives every function: hosted's `SUPABASE_*` variables for this
- * stack, the invocation secret, `extra` (e.g. a CPU budget), and the stand-in's URL and token
- * when the stack uses the TMDB stand-in.
+ * stack, the invocation secret, `extra` (e.g. a CPU budget), and the stand-in's URL, token and
+ * export files' URL when the stack uses the TMDB stand-in.
  */
 export function functionsEnv(
   info: StackInfo,
@@ -169,6 +169,8 @@ export function functionsEnv(
   if (info.tmdbIsStandin) {
     env.TMDB_BASE_URL = info.tmdbUrl;
     env.TMDB_API_TOKEN = keys.tmdbStandinToken;
+    // The stand-in serves its exports as files.tmdb.org does: same origin, no `/3`.
+    env.TMDB_EXPORTS_BASE_URL = `${new URL(info.tmdbUrl).origin}/p/exports`;
   }
   return env;
 }

@@ -70,9 +70,11 @@ Deno.test("functionsEnv() gives hosted's SUPABASE_* for the stack, and the stand
     EDGE_CPU_BUDGET_MS: "100",
     TMDB_BASE_URL: "http://127.0.0.1:55329/3",
     TMDB_API_TOKEN: "standin_x",
+    TMDB_EXPORTS_BASE_URL: "http://127.0.0.1:55329/p/exports",
   });
   const real = functionsEnv(info({ tmdbIsStandin: false }), KEYS);
   assert.equal("TMDB_BASE_URL" in real, false);
+  assert.equal("TMDB_EXPORTS_BASE_URL" in real, false);
   assert.equal("TMDB_API_TOKEN" in real, false);
 });
 

@@ -19,6 +19,7 @@ import { type CatalogStore, createPostgresCatalogStore } from "./store/catalog.t
 import { type Clock, systemClock } from "./platform/clock.ts";
 import { type Config, type EnvSource, loadConfig, secretValuesFromEnv } from "./platform/config.ts";
 import { createSql } from "./platform/db.ts";
+import { createPostgresExportImportStore, type ExportImportStore } from "./store/export_imports.ts";
 import {
   createBucketRateLimiter,
   createPostgresTokenBucket,
@@ -63,6 +64,10 @@ export interface Runtime {
   runs: IngestionRunStore;
   /** The refresh queue and changes-feed state over `sql` (daily-refresh, refresh-worker). */
   queue: RefreshQueue & WorkerQueue;
+  /** The export imports and their staging over `sql` (discover-movies). */
+  imports: ExportImportStore;
+  /** Where TMDB's daily id exports are (`config.tmdb.exportsBaseUrl`). */
+  exportsBaseUrl: string;
 }
 
 /** Options for {@link getRuntime} (tests only; production uses the defaults). */
@@ -103,6 +108,8 @@ export function buildRuntime(fnName: string, env: EnvSource): Runtime {
     store: createPostgresCatalogStore(sql),
     runs: createPostgresIngestionRunStore(sql),
     queue: createPostgresRefreshQueue(sql),
+    imports: createPostgresExportImportStore(sql),
+    exportsBaseUrl: config.tmdb.exportsBaseUrl,
     tmdbFor(runId: string): TmdbClient {
       return createTmdbClient({
         baseUrl: config.tmdb.baseUrl,

@@ -20,6 +20,9 @@ export interface EnvSource {
 /** The default TMDB API base URL. */
 export const DEFAULT_TMDB_BASE_URL = "https://api.themoviedb.org/3";
 
+/** Where TMDB publishes its daily id exports (discover-movies). */
+export const DEFAULT_TMDB_EXPORTS_BASE_URL = "https://files.tmdb.org/p/exports";
+
 /** Checked, typed configuration of an edge function. */
 export interface Config {
   /** `SUPABASE_DB_URL`, a Postgres connection string (secret: it holds the password). */
@@ -47,6 +50,8 @@ export interface Config {
     apiKey: string | undefined;
     /** `TMDB_BASE_URL`, without trailing slash. */
     baseUrl: string;
+    /** `TMDB_EXPORTS_BASE_URL`, the daily id exports' folder, without trailing slash. */
+    exportsBaseUrl: string;
     /** `TMDB_REQUESTS_PER_SECOND` (1..50). */
     requestsPerSecond: number;
     /**
@@ -99,6 +104,7 @@ export const CONFIG_VARIABLES = [
   "TMDB_API_TOKEN",
   "TMDB_API_KEY",
   "TMDB_BASE_URL",
+  "TMDB_EXPORTS_BASE_URL",
   "TMDB_REQUESTS_PER_SECOND",
   "TMDB_MAX_CONCURRENT",
   "TMDB_TIMEOUT_MS",
@@ -232,6 +238,7 @@ const envSchema = z.object({
   TMDB_API_TOKEN: z.string().optional(),
   TMDB_API_KEY: z.string().optional(),
   TMDB_BASE_URL: httpUrl("TMDB_BASE_URL", true).optional(),
+  TMDB_EXPORTS_BASE_URL: httpUrl("TMDB_EXPORTS_BASE_URL", true).optional(),
   TMDB_REQUESTS_PER_SECOND: envInteger("TMDB_REQUESTS_PER_SECOND", 1, 50, 40),
   TMDB_MAX_CONCURRENT: envInteger("TMDB_MAX_CONCURRENT", 1, 20, 10),
   TMDB_TIMEOUT_MS: envInteger("TMDB_TIMEOUT_MS", 100, 150_000, 10_000),
@@ -316,6 +323,10 @@ export function loadConfig(env: EnvSource): Config {
       accessToken: raw.TMDB_API_TOKEN,
       apiKey: raw.TMDB_API_TOKEN === undefined ? raw.TMDB_API_KEY : undefined,
       baseUrl: (raw.TMDB_BASE_URL ?? DEFAULT_TMDB_BASE_URL).replace(/\/+$/, ""),
+      exportsBaseUrl: (raw.TMDB_EXPORTS_BASE_URL ?? DEFAULT_TMDB_EXPORTS_BASE_URL).replace(
+        /\/+$/,
+        "",
+      ),
       requestsPerSecond: data.TMDB_REQUESTS_PER_SECOND,
       maxConcurrent: data.TMDB_MAX_CONCURRENT,
       timeoutMs: data.TMDB_TIMEOUT_MS,

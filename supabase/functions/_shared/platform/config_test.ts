@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULT_TMDB_BASE_URL, loadConfig } from "./config.ts";
+import {
+  ConfigError,
+  DEFAULT_TMDB_BASE_URL,
+  DEFAULT_TMDB_EXPORTS_BASE_URL,
+  loadConfig,
+} from "./config.ts";
 
 const SERVICE_KEY = "service-role-jwt.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.sig";
 const SECRET_KEY = "sb_secret_0123456789abcdefghij";
@@ -100,6 +105,7 @@ Deno.test("loadConfig() applies defaults and prefers the TMDB token over the api
     accessToken: TMDB_TOKEN,
     apiKey: undefined,
     baseUrl: DEFAULT_TMDB_BASE_URL,
+    exportsBaseUrl: DEFAULT_TMDB_EXPORTS_BASE_URL,
     requestsPerSecond: 40,
     maxConcurrent: 10,
     timeoutMs: 10_000,
@@ -183,4 +189,14 @@ Deno.test("loadConfig() does not need SUPABASE_URL: no function reads it", () =>
   }));
   assert.equal(config.supabaseDbUrl, DB_URL);
   assert.ok(!("supabaseUrl" in config));
+});
+
+Deno.test("loadConfig() reads TMDB_EXPORTS_BASE_URL without its trailing slash and refuses a non-http URL", () => {
+  const config = loadConfig(
+    env({ ...VALID, TMDB_EXPORTS_BASE_URL: "http://127.0.0.1:54329/p/exports/" }),
+  );
+  assert.equal(config.tmdb.exportsBaseUrl, "http://127.0.0.1:54329/p/exports");
+  const error = configError({ ...VALID, TMDB_EXPORTS_BASE_URL: "files.tmdb.org" });
+  assert.deepEqual(error.problems.map((p) => p.variable), ["TMDB_EXPORTS_BASE_URL"]);
+  assert.match(error.message, /TMDB_EXPORTS_BASE_URL must be an http\(s\) URL/);
 });

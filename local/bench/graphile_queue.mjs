@@ -31,13 +31,14 @@
 import { EventEmitter } from "node:events";
 import process from "node:process";
 import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import gw from "graphile-worker";
 
 const require = createRequire(import.meta.url);
 const { run, runMigrations, makeWorkerUtils, Logger } = gw;
 
 /** Parses `--name value` pairs. */
-function parseArgs(argv) {
+export function parseArgs(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -50,7 +51,8 @@ function parseArgs(argv) {
   return out;
 }
 
-function positiveInt(name, value, dflt) {
+/** `value` as a positive integer (`dflt` when absent); throws naming `--name` otherwise. */
+export function positiveInt(name, value, dflt) {
   if (value === undefined) return dflt;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
@@ -59,10 +61,11 @@ function positiveInt(name, value, dflt) {
   return n;
 }
 
-const MODES = ["default", "batched", "pooled"];
+/** The modes, in the order they run. */
+export const MODES = ["default", "batched", "pooled"];
 
 /** graphile-worker logs only warnings and errors (it is chatty at info). */
-const quietLogger = new Logger(() => (level, message) => {
+export const quietLogger = new Logger(() => (level, message) => {
   if (level === "error" || level === "warning") {
     process.stderr.write(`[graphile] ${level}: ${message}\n`);
   }
@@ -71,7 +74,7 @@ const quietLogger = new Logger(() => (level, message) => {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runner options of one mode, as a list (one entry per runner). */
-function runnerOptions(mode, workers, batch) {
+export function runnerOptions(mode, workers, batch) {
   const base = { noHandleSignals: true, pollInterval: 1000, logger: quietLogger };
   switch (mode) {
     case "default":
@@ -211,10 +214,13 @@ async function main() {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`[graphile] error: ${e?.stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+// Run as a script, not when graphile_depth.mjs imports the modes from here.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`[graphile] error: ${e?.stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -23,6 +23,7 @@ import { insertWorksSql } from "./stale.ts";
 import type postgres from "postgres";
 import { type BenchContext, connect } from "./context.ts";
 import { formatCount, formatRate, ratio, summarize, type Summary } from "./stats.ts";
+import { type QueueDepthResult, runQueueDepth } from "./queue_depth.ts";
 
 /** Concurrent workers on each side. */
 export const QUEUE_WORKERS = 4;
@@ -102,6 +103,8 @@ export interface QueueResult {
   };
   /** ours items/s ÷ graphile-worker's best items/s. */
   ratio: number | null;
+  /** The same workload at catalog depth, against graphile-worker's best mode (queue_depth.ts). */
+  depth?: QueueDepthResult;
 }
 
 async function runOurs(ctx: BenchContext, n: number): Promise<OursQueueFigures> {
@@ -239,6 +242,7 @@ export async function runQueue(ctx: BenchContext): Promise<QueueResult> {
     (r) => r.modes.map((m) => `${m.mode} ${formatRate(m.itemsPerSecond)}`).join(", "),
   );
   const best = g.modes.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+  const depth = await runQueueDepth(ctx, best.mode, QUEUE_WORKERS, QUEUE_BATCH);
   return {
     items: n,
     workers: QUEUE_WORKERS,
@@ -252,5 +256,6 @@ export async function runQueue(ctx: BenchContext): Promise<QueueResult> {
       best: best.mode,
     },
     ratio: ratio(ours.itemsPerSecond, best.itemsPerSecond),
+    depth,
   };
 }

@@ -7,6 +7,7 @@
  *   1a get_stale_movies(100) p50 < 5 ms at 1,000,000 works
  *   1b ≥ 100× faster than the naive is_stale() scan
  *   2  ≥ graphile-worker's items/s, with zero duplicate executions
+ *   2d the same at 1,000,000 queued rows, no sequential scan (queue_depth_report.ts)
  *   3a ≥ 90 % of the stand-in's rate limit, no faults
  *   3b exactly 1.0 TMDB request per movie, no faults
  *   3c with 5 % 5xx + 5 % 429 every item still finishes (completed or failed)
@@ -17,6 +18,7 @@ import type { BenchEnvironment } from "./env.ts";
 import type { BenchSizes } from "./context.ts";
 import type { IngestCostResult } from "./ingest_cost.ts";
 import type { QueueResult } from "./queue.ts";
+import { queueDepthRows, queueDepthTarget } from "./queue_depth_report.ts";
 import { DESIGN_MOVIES_PER_TICK, type InvocationFigures, type RefreshResult } from "./refresh.ts";
 import type { TableRow, TargetResult } from "./report.ts";
 import { verdict } from "./report.ts";
@@ -86,6 +88,7 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
         `(graphile-worker ${best.duplicates})`
       : "scenario 2 did not run",
   });
+  out.push(queueDepthTarget(q?.depth));
   const run1 = r.refresh?.runs[0];
   const run2 = r.refresh?.runs[1];
   out.push({
@@ -320,6 +323,9 @@ export function buildRows(r: BenchResults, targets: TargetResult[]): TableRow[] 
   const rows: TableRow[] = [];
   if (r.stale) rows.push(...staleRows(r.stale, targets));
   if (r.queue) rows.push(...queueRows(r.queue, targets));
+  if (r.queue?.depth) {
+    rows.push(...queueDepthRows(r.queue.depth, targets.find((t) => t.id === "2d")!));
+  }
   if (r.refresh) rows.push(...refreshRows(r.refresh, targets));
   if (r.ingestCost) rows.push(...ingestRows(r.ingestCost));
   if (r.refresh) rows.push(invocationRow(r.refresh.invocation));

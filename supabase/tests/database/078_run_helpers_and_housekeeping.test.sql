@@ -102,16 +102,16 @@ insert into public.works (tmdb_id, title, release_date, status, payload_hash, fi
 select 2100000100 + g, 'Prune ' || g, date '1990-01-01', 'Released', repeat('0', 64), now(), now()
   from generate_series(1, 5) g;
 
-insert into public.refresh_queue (work_id, status, reason, queued_at, completed_at, result, last_error)
-select w.id, v.status, 'manual', now() - interval '40 days', v.completed_at, v.result, v.last_error
+insert into public.refresh_queue (work_id, tmdb_id, status, reason, queued_at, completed_at, result, last_error)
+select w.id, w.tmdb_id, v.status, 'manual', now() - interval '40 days', v.completed_at, v.result, v.last_error
   from (values (2100000101, 'completed', now() - interval '8 days', 'refreshed', null),
                (2100000102, 'failed', now() - interval '8 days', null, 'gone'),
                (2100000103, 'completed', now() - interval '6 days', 'unchanged', null),
                (2100000104, 'pending', null::timestamptz, null, null))
        as v(tmdb_id, status, completed_at, result, last_error)
   join public.works w on w.tmdb_id = v.tmdb_id;
-insert into public.refresh_queue (work_id, status, reason, queued_at, retry_count, locked_by, lease_expires_at, started_at)
-select w.id, 'processing', 'manual', now() - interval '40 days', 1, 'old-worker', now() - interval '39 days', now() - interval '39 days'
+insert into public.refresh_queue (work_id, tmdb_id, status, reason, queued_at, retry_count, locked_by, lease_expires_at, started_at)
+select w.id, w.tmdb_id, 'processing', 'manual', now() - interval '40 days', 1, 'old-worker', now() - interval '39 days', now() - interval '39 days'
   from public.works w where w.tmdb_id = 2100000105;
 
 insert into public.tmdb_api_logs (created_at, function_name, endpoint, duration_ms)

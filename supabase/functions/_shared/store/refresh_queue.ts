@@ -32,8 +32,8 @@ export const CHANGES_SYNC_KEY = "tmdb_movie_changes";
 export interface ClaimedItem {
   /** The queue row id. */
   queue_id: number;
-  /** The catalog work id. */
-  work_id: number;
+  /** The catalog work id, or `null` for a movie queued as new (not in the catalog yet). */
+  work_id: number | null;
   /** The TMDB movie id to refresh. */
   tmdb_id: number;
   /** Which attempt this is (1 for the first claim). */
@@ -182,7 +182,7 @@ const count = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
 
 const claimedRowSchema = z.object({
   queue_id: count,
-  work_id: count,
+  work_id: count.nullable(),
   tmdb_id: z.number().int(),
   attempt: z.number().int(),
 });

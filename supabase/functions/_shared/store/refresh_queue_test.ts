@@ -51,6 +51,21 @@ Deno.test("step() is one refresh_worker_step call: answers with their bodies, fa
   ]);
 });
 
+Deno.test("step() takes a claimed movie without a work (queued as new, 029): work_id null", async () => {
+  const { sql } = fakeSql({
+    stored: [],
+    drift: {},
+    finished: { completed: 0, retried: 0, failed: 0, lost_lease: 0, items: [] },
+    claimed: [{ queue_id: 15, work_id: null, tmdb_id: 1200001, attempt: 1 }],
+  });
+  const result = await createPostgresRefreshQueue(sql).step("w", [], {
+    runId: "00000000-0000-4000-8000-000000000001",
+    batchSize: 10,
+    leaseSeconds: 140,
+  });
+  assert.deepEqual(result.claimed, [{ queue_id: 15, work_id: null, tmdb_id: 1200001, attempt: 1 }]);
+});
+
 Deno.test("step() rejects an unexpected result, naming the SQL function", async () => {
   const { sql } = fakeSql({ finished: {}, claimed: "nope" });
   await assert.rejects(

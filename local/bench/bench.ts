@@ -7,7 +7,8 @@
  *   npm run bench -- --quick       small sizes, under a minute (part of `npm test`)
  *   npm run bench -- --keep        leave the bench stack running afterwards
  *   npm run bench -- --only 1,2    run only these scenarios (1 stale, 2 queue,
- *                                  3 refresh (includes 5), 4 ingest)
+ *                                  3 refresh (includes 5), 4 ingest, 6 edge drain and
+ *                                  pipeline ceiling, 7 seed at the limit)
  *
  * The stack is reset first (stopped, its data deleted: `reset` of local/lib/stack.ts) and
  * brought up with the TMDB stand-in limited to 40 requests/s and 30 ms per answer; its cron
@@ -21,6 +22,7 @@
 import { reset, up } from "../lib/stack.ts";
 import { stackConfig } from "../lib/stack_config.ts";
 import { type BenchContext, connect, Progress, SIZES } from "./context.ts";
+import { runEdge, runSeed } from "./edge.ts";
 import { collectEnvironment } from "./env.ts";
 import { runIngestCost } from "./ingest_cost.ts";
 import { runQueue } from "./queue.ts";
@@ -30,7 +32,7 @@ import { type BenchResults, buildRows, evaluateTargets } from "./results.ts";
 import { runStale } from "./stale.ts";
 
 /** Scenario numbers `--only` accepts. */
-export const SCENARIOS = ["1", "2", "3", "4"] as const;
+export const SCENARIOS = ["1", "2", "3", "4", "6", "7"] as const;
 
 /** Parsed command line. */
 export interface BenchArgs {
@@ -63,7 +65,7 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs {
     } else {
       throw new Error(
         `unknown bench argument ${JSON.stringify(a)}. Usage: npm run bench -- ` +
-          "[--quick] [--keep] [--only 1,2,3,4]",
+          "[--quick] [--keep] [--only 1,2,3,4,6,7]",
       );
     }
   }
@@ -144,6 +146,12 @@ export async function runBench(args: string[]): Promise<number> {
     }
     if (parsed.only.has("4")) {
       await attempt("4 ingest", async () => void (results.ingestCost = await runIngestCost(c)));
+    }
+    if (parsed.only.has("6")) {
+      await attempt("6 edge drain", async () => void (results.edge = await runEdge(c)));
+    }
+    if (parsed.only.has("7")) {
+      await attempt("7 seed", async () => void (results.seed = await runSeed(c)));
     }
     results.durationSeconds = (performance.now() - t0) / 1000;
 

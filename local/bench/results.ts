@@ -11,9 +11,12 @@
  *   3a ≥ 90 % of the stand-in's rate limit, no faults
  *   3b exactly 1.0 TMDB request per movie, no faults
  *   3c with 5 % 5xx + 5 % 429 every item still finishes (completed or failed)
+ *   6a–6c, 7 the edge drain, the pipeline ceiling and the seed (edge_report.ts)
  *
  * @module
  */
+import type { EdgeResult, SeedResult } from "./edge.ts";
+import { edgeRows, edgeTargets, seedRows, seedTarget } from "./edge_report.ts";
 import type { BenchEnvironment } from "./env.ts";
 import type { BenchSizes } from "./context.ts";
 import type { IngestCostResult } from "./ingest_cost.ts";
@@ -39,6 +42,10 @@ export interface BenchResults {
   refresh?: RefreshResult;
   /** Scenario 4. */
   ingestCost?: IngestCostResult;
+  /** Scenario 6 (edge drain, pipeline ceiling). */
+  edge?: EdgeResult;
+  /** Scenario 7 (seed at the limit). */
+  seed?: SeedResult;
   /** Scenarios that broke, with the error. */
   errors: { scenario: string; message: string }[];
   /** Cron jobs paused on the bench stack for the run. */
@@ -116,6 +123,7 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
         formatCount(run2.movies)
       : "scenario 3 did not run",
   });
+  out.push(...edgeTargets(r.edge), seedTarget(r.seed));
   return out;
 }
 
@@ -329,6 +337,8 @@ export function buildRows(r: BenchResults, targets: TargetResult[]): TableRow[] 
   if (r.refresh) rows.push(...refreshRows(r.refresh, targets));
   if (r.ingestCost) rows.push(...ingestRows(r.ingestCost));
   if (r.refresh) rows.push(invocationRow(r.refresh.invocation));
+  if (r.edge) rows.push(...edgeRows(r.edge, targets));
+  if (r.seed) rows.push(...seedRows(r.seed, targets.find((t) => t.id === "7")!));
   for (const e of r.errors) rows.push(row(e.scenario, "ERROR", e.message.slice(0, 200)));
   return rows;
 }

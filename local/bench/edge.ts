@@ -74,6 +74,8 @@ export interface ChainDrain {
   failed: number;
   /** Completed items that needed more than one attempt. */
   retried: number;
+  /** Why items needed another attempt: their last errors (first 160 characters), most frequent first. */
+  retryErrors: { error: string; n: number }[];
   /** refresh-worker requests the host served, and how many were continuations. */
   invocations: number;
   /** Continuations queued by the runs (edge_function_invocations). */
@@ -268,6 +270,10 @@ async function chainDrain(
     if (r.status === "completed") results[r.result] = (results[r.result] ?? 0) + r.n;
     else if (r.status === "failed") failed += r.n;
   }
+  const retryErrors = (await sql<{ error: string; n: number }[]>`
+    select left(coalesce(last_error, '(none)'), 160) as error, count(*)::int as n
+      from public.refresh_queue where tmdb_id = any(${ids}::int[]) and retry_count > 1
+     group by 1 order by 2 desc limit 5`).map((r) => ({ error: r.error, n: r.n }));
   const [{ continuations }] = await sql`
     select count(*)::int as continuations from public.edge_function_invocations
      where function_name = 'refresh-worker' and trigger = 'continuation' and invoked_at >= ${since}`;
@@ -286,6 +292,7 @@ async function chainDrain(
     results,
     failed,
     retried,
+    retryErrors,
     invocations: requests.length,
     continuations,
     restarts,

@@ -135,6 +135,15 @@ function drainRows(sc: string, d: ChainDrain, name: string): TableRow[] {
     ),
     row(
       sc,
+      `${name}: items retried (another attempt), and why`,
+      d.retried === 0
+        ? "0"
+        : `${formatCount(d.retried)}: ${
+          d.retryErrors.map((e) => `${e.n} × ${e.error}`).join("; ")
+        }`,
+    ),
+    row(
+      sc,
       `${name}: results; TMDB requests per movie; ids asked twice; bucket 429s`,
       `${Object.entries(d.results).map(([k, v]) => `${formatCount(v)} ${k || "?"}`).join(", ")}` +
         `${d.failed ? `, ${d.failed} failed` : ""}; ` +

@@ -14,6 +14,7 @@ function drain(over: Partial<ChainDrain> = {}): ChainDrain {
     results: { refreshed: 1_000 },
     failed: 0,
     retried: 0,
+    retryErrors: [],
     invocations: 3,
     continuations: 1,
     restarts: 0,
@@ -88,9 +89,9 @@ Deno.test("7 is met at ≥ 0.9 × the configured rate with 0 bucket 429s; the pr
 Deno.test("edgeRows() reports the three drains with their verdicts", () => {
   const e = edge({ hosted: drain({ statuses: { "200": 3, "546": 1, "500": 2 } }) });
   const rows = edgeRows(e, edgeTargets(e));
-  assert.equal(rows.length, 12);
+  assert.equal(rows.length, 15);
   assert.equal(rows[0].target, "6a: missed");
   assert.match(rows[1].ours, /; 1, 2 × 500$/);
-  assert.equal(rows[8].scenario, "6 ceiling");
-  assert.equal(rows[8].target, "6c: met");
+  assert.equal(rows[10].scenario, "6 ceiling");
+  assert.equal(rows[10].target, "6c: met");
 });

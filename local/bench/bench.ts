@@ -7,8 +7,9 @@
  *   npm run bench -- --quick       small sizes, under a minute (part of `npm test`)
  *   npm run bench -- --keep        leave the bench stack running afterwards
  *   npm run bench -- --only 1,2    run only these scenarios (1 stale, 2 queue,
- *                                  3 refresh (includes 5), 4 ingest, 8 export import,
- *                                  9 storage)
+ *                                  3 refresh (includes 5), 4 ingest, 6 edge drain and
+ *                                  pipeline ceiling, 7 seed at the limit, 8 export
+ *                                  import, 9 storage)
  *
  * The stack is reset first (stopped, its data deleted: `reset` of local/lib/stack.ts) and
  * brought up with the TMDB stand-in limited to 40 requests/s and 30 ms per answer; its cron
@@ -22,6 +23,7 @@
 import { reset, up } from "../lib/stack.ts";
 import { stackConfig } from "../lib/stack_config.ts";
 import { type BenchContext, connect, Progress, SIZES } from "./context.ts";
+import { runEdge, runSeed } from "./edge.ts";
 import { collectEnvironment } from "./env.ts";
 import { runExportImport } from "./export_import.ts";
 import { runIngestCost } from "./ingest_cost.ts";
@@ -33,7 +35,7 @@ import { runStale } from "./stale.ts";
 import { runStorage } from "./storage.ts";
 
 /** Scenario numbers `--only` accepts. */
-export const SCENARIOS = ["1", "2", "3", "4", "8", "9"] as const;
+export const SCENARIOS = ["1", "2", "3", "4", "6", "7", "8", "9"] as const;
 
 /** Parsed command line. */
 export interface BenchArgs {
@@ -66,7 +68,7 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs {
     } else {
       throw new Error(
         `unknown bench argument ${JSON.stringify(a)}. Usage: npm run bench -- ` +
-          "[--quick] [--keep] [--only 1,2,3,4,8,9]",
+          "[--quick] [--keep] [--only 1,2,3,4,6,7,8,9]",
       );
     }
   }
@@ -147,6 +149,12 @@ export async function runBench(args: string[]): Promise<number> {
     }
     if (parsed.only.has("4")) {
       await attempt("4 ingest", async () => void (results.ingestCost = await runIngestCost(c)));
+    }
+    if (parsed.only.has("6")) {
+      await attempt("6 edge drain", async () => void (results.edge = await runEdge(c)));
+    }
+    if (parsed.only.has("7")) {
+      await attempt("7 seed", async () => void (results.seed = await runSeed(c)));
     }
     if (parsed.only.has("8")) {
       await attempt("8 export import", async () => {

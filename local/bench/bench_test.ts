@@ -10,6 +10,8 @@ Deno.test("parseBenchArgs() reads --quick, --keep and --only", () => {
     "2",
     "3",
     "4",
+    "6",
+    "7",
     "8",
     "9",
   ]]);

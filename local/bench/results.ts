@@ -11,11 +11,14 @@
  *   3a ≥ 90 % of the stand-in's rate limit, no faults
  *   3b exactly 1.0 TMDB request per movie, no faults
  *   3c with 5 % 5xx + 5 % 429 every item still finishes (completed or failed)
+ *   6a–6c, 7 the edge drain, the pipeline ceiling and the seed (edge_report.ts)
  *   8  a 1.1 M-line export imported in minutes, no invocation over 2 s of CPU (export_import.ts)
  *   9a, 9b storage and steady state (storage.ts)
  *
  * @module
  */
+import type { EdgeResult, SeedResult } from "./edge.ts";
+import { edgeRows, edgeTargets, seedRows, seedTarget } from "./edge_report.ts";
 import type { BenchEnvironment } from "./env.ts";
 import type { BenchSizes } from "./context.ts";
 import { type ExportImportResult, exportImportRows, exportImportTarget } from "./export_import.ts";
@@ -43,6 +46,10 @@ export interface BenchResults {
   refresh?: RefreshResult;
   /** Scenario 4. */
   ingestCost?: IngestCostResult;
+  /** Scenario 6 (edge drain, pipeline ceiling). */
+  edge?: EdgeResult;
+  /** Scenario 7 (seed at the limit). */
+  seed?: SeedResult;
   /** Scenario 8. */
   exportImport?: ExportImportResult;
   /** Scenario 9. */
@@ -124,6 +131,7 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
         formatCount(run2.movies)
       : "scenario 3 did not run",
   });
+  out.push(...edgeTargets(r.edge), seedTarget(r.seed));
   out.push(exportImportTarget(r.exportImport));
   out.push(...storageTargets(r.storage));
   return out;
@@ -339,6 +347,8 @@ export function buildRows(r: BenchResults, targets: TargetResult[]): TableRow[] 
   if (r.refresh) rows.push(...refreshRows(r.refresh, targets));
   if (r.ingestCost) rows.push(...ingestRows(r.ingestCost));
   if (r.refresh) rows.push(invocationRow(r.refresh.invocation));
+  if (r.edge) rows.push(...edgeRows(r.edge, targets));
+  if (r.seed) rows.push(...seedRows(r.seed, targets.find((t) => t.id === "7")!));
   if (r.exportImport) {
     rows.push(...exportImportRows(r.exportImport, targets.find((t) => t.id === "8")!));
   }

@@ -95,7 +95,10 @@ Deno.test("the check when the response starts catches what no sample saw: 546 fo
     assert.equal(response.status, 546);
     assert.deepEqual(body, WORKER_LIMIT);
     assert.equal(requestLog(logs, response).limit, "cpu");
-    assert.ok((requestLog(logs, response).cpu_ms as number) >= 900);
+    assert.ok(
+      (requestLog(logs, response).cpu_ms as number) >= 850,
+      "a tick or so under the 900 ms burned",
+    );
   });
 });
 
@@ -144,7 +147,9 @@ Deno.test("two concurrent requests to one function run in two processes, each un
     ]);
     for (const [response] of results) {
       const cpuMs = requestLog(logs, response).cpu_ms as number;
-      assert.ok(cpuMs >= 900 && cpuMs < 1_500, `cpu_ms ${cpuMs}`);
+      // The host reads a process's CPU in clock ticks (10 ms), the fixture its own burn more
+      // finely: the two can differ by a tick or so (390 ms was seen for a 400 ms burn).
+      assert.ok(cpuMs >= 850 && cpuMs < 1_500, `cpu_ms ${cpuMs}`);
     }
   });
 });

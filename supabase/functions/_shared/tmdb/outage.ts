@@ -36,8 +36,9 @@ export interface BreakerTrip {
  * - {@link TmdbBreaker.success}: TMDB answered (a movie, or a 404: TMDB is up) → the count
  *   goes back to 0.
  * - {@link TmdbBreaker.failure}: an outage kind adds one; a 404 counts as an answer; any
- *   other failure (401, a malformed body, a caller abort, a non-TMDB error) neither adds nor
- *   resets: it says nothing about TMDB being reachable.
+ *   other failure (401, a malformed body, a caller abort, a call whose deadline passed before
+ *   any request was made, a non-TMDB error) neither adds nor resets: it says nothing about
+ *   TMDB being reachable.
  *
  * Once tripped it stays tripped ({@link TmdbBreaker.tripped}).
  *
@@ -85,7 +86,10 @@ export class TmdbBreaker {
       this.success();
       return false;
     }
-    if (!error.retryable) return false;
+    // No request was made (the caller's deadline passed before it started): nothing is known
+    // of TMDB. A run ending at its wall budget with calls still waiting for a token must not
+    // read as an outage (it answered 502 and ended its chain).
+    if (!error.retryable || error.attempts === 0) return false;
     this.#count++;
     this.#first ??= { kind: error.kind, message: error.message };
     if (this.#tripped !== null || this.#count < this.threshold) return false;

@@ -5,14 +5,19 @@ import { type BreakerTrip, TmdbBreaker, TmdbRunGuard, tmdbUnauthorizedMessage } 
 /** Reads `tripped` afresh (assertions on the getter would otherwise narrow its type). */
 const tripOf = (breaker: TmdbBreaker): BreakerTrip | null => breaker.tripped;
 
-function tmdbError(kind: TmdbErrorKind, id = 1, status: number | null = null): TmdbError {
+function tmdbError(
+  kind: TmdbErrorKind,
+  id = 1,
+  status: number | null = null,
+  attempts = 4,
+): TmdbError {
   return new TmdbError(`TMDB GET /movie/${id} failed: ${kind}`, {
     kind,
     httpStatus: status,
     statusCode: kind === "unauthorized" && status === 401 ? 7 : null,
     statusMessage: null,
     endpoint: "/movie/{id}",
-    attempts: 4,
+    attempts,
     retryable: RETRYABLE_KINDS.has(kind),
     tmdbId: id,
   });
@@ -43,6 +48,18 @@ Deno.test("TmdbBreaker trips on the threshold-th outage failure in a row, keepin
   assert.equal(breaker.failure(tmdbError("rate_limited", 4)), false, "trips once");
   breaker.success();
   assert.equal(tripOf(breaker)?.failures, 3, "stays tripped");
+});
+
+Deno.test("TmdbBreaker: calls whose deadline passed before any request neither add nor reset", () => {
+  // A run at the end of its wall budget fails the calls still waiting for a token with a
+  // timeout of 0 attempts: TMDB was never asked.
+  const breaker = new TmdbBreaker(3);
+  breaker.failure(tmdbError("network", 1));
+  for (let id = 2; id < 30; id++) {
+    assert.equal(breaker.failure(tmdbError("timeout", id, null, 0)), false);
+  }
+  assert.equal(breaker.consecutive, 1);
+  assert.equal(breaker.tripped, null);
 });
 
 Deno.test("TmdbBreaker: a TMDB answer (a movie or a 404) resets the count", () => {

@@ -337,7 +337,7 @@ export function stopService(cfg: StackConfig, service: ServiceName): Promise<boo
 
 /**
  * The functions' `EDGE_CPU_BUDGET_MS` for a host CPU limit: nothing at hosted's 2000 ms (the
- * functions' default, 1500, applies), else the lowered limit minus the same margin for what a
+ * functions' default, 1400, applies), else the lowered limit minus the same margin for what a
  * run spends outside its own count (a fresh process's first request: config, connections,
  * compiling) and after its last check (the batch in hand, its answer): a quarter of the limit,
  * at least 200 ms.

@@ -47,7 +47,7 @@ export const TMDB_BREAKER_THRESHOLD = 10;
 
 /**
  * Bounds of `cpu_budget_ms` (hosted Supabase kills a function at 2000 ms); without it the
- * function's configured budget applies (`EDGE_CPU_BUDGET_MS`, default 1500).
+ * function's configured budget applies (`EDGE_CPU_BUDGET_MS`, default 1400).
  */
 export const CPU_BUDGET_MS = { min: 10, max: 1_900 } as const;
 

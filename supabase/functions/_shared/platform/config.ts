@@ -11,6 +11,12 @@
 
 import { z } from "zod";
 
+/**
+ * Default `EDGE_CPU_BUDGET_MS`: a run spends ~40 ms of CPU after its last claim, so runs end
+ * under the 1,500 ms `npm run bench` holds them to, 600 ms under hosted's 2,000 ms limit.
+ */
+export const DEFAULT_CPU_BUDGET_MS = 1_400;
+
 /** Where variables come from: `Deno.env` in production, a `Map` or object in tests. */
 export interface EnvSource {
   /** The variable's value, or `undefined` when it is not set. */
@@ -37,9 +43,11 @@ export interface Config {
    */
   invokeSecrets: string[];
   /**
-   * `EDGE_CPU_BUDGET_MS` (10..1900, default 1500): the CPU a long run (refresh-worker) lets
+   * `EDGE_CPU_BUDGET_MS` (10..1900, default 1400): the CPU a long run (refresh-worker) lets
    * its process use before it starts no more work. Hosted Supabase kills a function at
-   * 2000 ms; the local stack lowers this with its host's limit (`EDGE_CPU_LIMIT_MS`).
+   * 2000 ms; a run spends ~40 ms after its last claim (the batch in hand, the answer, the
+   * hand-over), so 1400 keeps every request under 1,500 ms. The local stack lowers this with
+   * its host's limit (`EDGE_CPU_LIMIT_MS`).
    */
   cpuBudgetMs: number;
   /** TMDB client settings. */
@@ -243,7 +251,7 @@ const envSchema = z.object({
   TMDB_MAX_CONCURRENT: envInteger("TMDB_MAX_CONCURRENT", 1, 20, 10),
   TMDB_TIMEOUT_MS: envInteger("TMDB_TIMEOUT_MS", 100, 150_000, 10_000),
   TMDB_MAX_ATTEMPTS: envInteger("TMDB_MAX_ATTEMPTS", 1, 10, 4),
-  EDGE_CPU_BUDGET_MS: envInteger("EDGE_CPU_BUDGET_MS", 10, 1_900, 1_500),
+  EDGE_CPU_BUDGET_MS: envInteger("EDGE_CPU_BUDGET_MS", 10, 1_900, DEFAULT_CPU_BUDGET_MS),
 });
 
 /**

@@ -112,6 +112,7 @@ Deno.test("loadConfig() applies defaults and prefers the TMDB token over the api
     maxAttempts: 4,
   });
   assert.deepEqual(config.secretKeys, {});
+  assert.equal(config.cpuBudgetMs, 1_400, "EDGE_CPU_BUDGET_MS defaults to 1400");
   for (const s of [SERVICE_KEY, TMDB_TOKEN, DB_URL, DB_PASSWORD, "v3-api-key-value"]) {
     assert.ok(config.secrets.includes(s), `secrets should include ${s.slice(0, 4)}…`);
   }

@@ -311,13 +311,13 @@ async function withChainHost(
   limits: { cpuLimitMs?: number },
   fn: () => Promise<void>,
 ): Promise<string[]> {
-  const admin = connect("supabase_admin");
   const host = await startExtraHost(label, env, limits);
-  const [{ url }] = await sql<{ url: string }[]>`select public.get_supabase_url() as url`;
+  const admin = connect("supabase_admin");
   const setUrl = (value: string) =>
     admin`select vault.update_secret(
             (select id from vault.decrypted_secrets where name = 'project_url'), ${value})`;
   try {
+    const [{ url }] = await sql<{ url: string }[]>`select public.get_supabase_url() as url`;
     await setUrl(host.url);
     try {
       await fn();
@@ -334,7 +334,7 @@ async function withChainHost(
 
 /**
  * The functions host's CPU limit in the first chain test. Under hosted's 2 s, how many runs
- * 1,500 movies take depends on the machine's speed (a run's budget is 1,500 ms and a movie
+ * 1,500 movies take depends on the machine's speed (a run's budget is 1,400 ms and a movie
  * costs ~1 ms); at 800 ms (budget 600 ms, a process retires at 400 ms) they take several
  * runs on any machine this suite runs on, and each run still does real work.
  */
